@@ -1,0 +1,219 @@
+//! Settings read from the environment and an optional `.env` file, using the Flask app's
+//! variable names (CONTRACT.md §1) plus our own clearly named ones.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+/// Which of the two table naming variants to use (CONTRACT.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableVariant {
+    /// `chat_conversaciones`, `chat_participantes`, `chat_mensajes` (the live database).
+    ChatPrefix,
+    /// `conversaciones_chat`, `participantes_chat`, `mensajes_chat` (the original migration).
+    ChatSuffix,
+}
+
+/// Every setting the service reads. Secrets are kept out of `Debug` output.
+#[derive(Clone)]
+pub struct Settings {
+    /// Flask's `SECRET_KEY`: signs session cookies.
+    pub secret_key: String,
+    /// Flask's `SECRET_KEY_FALLBACKS`: older keys still accepted when verifying.
+    pub secret_key_fallbacks: Vec<String>,
+    /// Direct PostgreSQL connection string.
+    pub database_url: Option<String>,
+    /// Supabase project URL (PostgREST); informational until the PostgREST store exists.
+    pub supabase_url: Option<String>,
+    /// Whether to use named prepared statements (off for transaction-mode poolers).
+    pub prepared_statements: bool,
+    /// Maximum database connections in the pool.
+    pub pool_size: usize,
+    /// How long a request waits for a database connection or query before answering 503.
+    pub database_timeout: Duration,
+    /// Forces a table variant instead of detecting it from the catalog.
+    pub table_variant: Option<TableVariant>,
+    /// Name of the Flask session cookie.
+    pub session_cookie_name: String,
+    /// Maximum age of a session cookie.
+    pub session_lifetime: Duration,
+    /// Adds `Secure` to the cookies we set.
+    pub session_cookie_secure: bool,
+    /// Bind address.
+    pub host: String,
+    /// Bind port (0 picks a free one).
+    pub port: u16,
+    /// Folder served under `/static`.
+    pub static_dir: String,
+    /// Extra origins allowed on state-changing requests (the service's own is always allowed).
+    pub allowed_origins: Vec<String>,
+    /// Longest accepted message, in characters.
+    pub max_message_chars: usize,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Sustained API requests per user and minute.
+    pub rate_limit_per_minute: u32,
+    /// Requests a user may make in a burst above the sustained rate.
+    pub rate_limit_burst: u32,
+    /// Accept the legacy plaintext `"Contraseña"` column at login (and re-hash it).
+    pub allow_plaintext_passwords: bool,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("static_dir", &self.static_dir)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("table_variant", &self.table_variant)
+            .field("prepared_statements", &self.prepared_statements)
+            .field("pool_size", &self.pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that is missing or cannot be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Reads the process environment, falling back to `.env` in the working directory.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        if Path::new(".env").exists() {
+            let iter = dotenvy::from_path_iter(".env")
+                .map_err(|e| ConfigError(format!("cannot read .env: {e}")))?;
+            for item in iter {
+                let (k, v) = item.map_err(|e| ConfigError(format!("invalid line in .env: {e}")))?;
+                vars.insert(k, v);
+            }
+        }
+        vars.extend(std::env::vars());
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    /// Builds settings from any name → value lookup (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let secret_key = get("SECRET_KEY").ok_or_else(|| ConfigError("SECRET_KEY is required".into()))?;
+        let database_url = get("DATABASE_URL");
+        let supabase_url = get("SUPABASE_URL");
+        if database_url.is_none() {
+            return Err(ConfigError(if supabase_url.is_some() {
+                "DATABASE_URL is required: the PostgREST (SUPABASE_URL/SUPABASE_KEY) store is not available in this build yet".into()
+            } else {
+                "DATABASE_URL is required".into()
+            }));
+        }
+        let prepared_default = !database_url.as_deref().is_some_and(|u| u.contains(":6543"));
+        Ok(Settings {
+            secret_key,
+            secret_key_fallbacks: list(get("SECRET_KEY_FALLBACKS")),
+            database_url,
+            supabase_url,
+            prepared_statements: parse_bool(&get, "DATABASE_PREPARED_STATEMENTS", prepared_default)?,
+            pool_size: parse_num(&get, "DATABASE_POOL_SIZE", 16)?,
+            database_timeout: Duration::from_millis(parse_num(&get, "DATABASE_TIMEOUT_MS", 5000)?),
+            table_variant: match get("CHAT_TABLES").as_deref() {
+                None => None,
+                Some("chat_*") => Some(TableVariant::ChatPrefix),
+                Some("*_chat") => Some(TableVariant::ChatSuffix),
+                Some(other) => {
+                    return Err(ConfigError(format!("CHAT_TABLES must be \"chat_*\" or \"*_chat\", not {other:?}")));
+                }
+            },
+            session_cookie_name: get("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()),
+            session_lifetime: Duration::from_secs(parse_num(&get, "PERMANENT_SESSION_LIFETIME", 30 * 24 * 3600)?),
+            session_cookie_secure: parse_bool(&get, "SESSION_COOKIE_SECURE", false)?,
+            host: get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
+            port: parse_num(&get, "PORT", 5000)?,
+            static_dir: get("STATIC_DIR").unwrap_or_else(|| "static".into()),
+            allowed_origins: list(get("ALLOWED_ORIGINS"))
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+            max_message_chars: parse_num(&get, "MAX_MESSAGE_CHARS", 2000)?,
+            max_body_bytes: parse_num(&get, "MAX_BODY_BYTES", 64 * 1024)?,
+            rate_limit_per_minute: parse_num(&get, "RATE_LIMIT_PER_MINUTE", 600)?,
+            rate_limit_burst: parse_num(&get, "RATE_LIMIT_BURST", 120)?,
+            allow_plaintext_passwords: parse_bool(&get, "ALLOW_PLAINTEXT_PASSWORDS", false)?,
+        })
+    }
+}
+
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn parse_num<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, name: &str, default: T) -> Result<T, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError(format!("{name} must be a non-negative integer, not {v:?}"))),
+    }
+}
+
+fn parse_bool(get: &impl Fn(&str) -> Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {
+    match get(name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(ConfigError(format!("{name} must be true or false, not {v:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "postgres://x/db")]).unwrap();
+        assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 5000));
+        assert_eq!(s.session_cookie_name, "session");
+        assert_eq!(s.max_message_chars, 2000);
+        assert_eq!(s.session_lifetime, Duration::from_secs(2_592_000));
+        assert!(s.prepared_statements);
+        assert!(!s.allow_plaintext_passwords);
+    }
+
+    #[test]
+    fn missing_secret_key_is_refused() {
+        let err = settings(&[("DATABASE_URL", "postgres://x/db")]).unwrap_err();
+        assert!(err.to_string().contains("SECRET_KEY"));
+    }
+
+    #[test]
+    fn bad_numbers_and_booleans_are_refused() {
+        assert!(settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "u"), ("PORT", "http")]).is_err());
+        assert!(settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "u"), ("SESSION_COOKIE_SECURE", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn transaction_pooler_port_disables_prepared_statements() {
+        let s = settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "postgres://h:6543/db")]).unwrap();
+        assert!(!s.prepared_statements);
+    }
+
+    #[test]
+    fn lists_are_split_and_trimmed() {
+        let s = settings(&[
+            ("SECRET_KEY", "k"),
+            ("DATABASE_URL", "u"),
+            ("ALLOWED_ORIGINS", " https://a.cl/ , http://b:8000,"),
+            ("SECRET_KEY_FALLBACKS", "old1,old2"),
+        ])
+        .unwrap();
+        assert_eq!(s.allowed_origins, vec!["https://a.cl", "http://b:8000"]);
+        assert_eq!(s.secret_key_fallbacks, vec!["old1", "old2"]);
+    }
+}

@@ -1,0 +1,115 @@
+//! Errors as the contract's JSON bodies: one mapping from [`ErrorChat`] to status codes, and a
+//! catch-all that turns the framework's own errors (bad JSON, wrong content type, unknown
+//! route, body too large) into the same JSON shape under `/api/`.
+
+use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+
+use super::contrato::CuerpoError;
+use crate::service::ErrorChat;
+
+/// Every error an API operation can answer.
+#[derive(ApiResponse, Debug)]
+pub enum RespuestaError {
+    /// Bad input.
+    #[oai(status = 400)]
+    Invalido(Json<CuerpoError>),
+    /// No valid session.
+    #[oai(status = 401)]
+    NoAutenticado(Json<CuerpoError>),
+    /// Not a participant, or a foreign origin.
+    #[oai(status = 403)]
+    SinAcceso(Json<CuerpoError>),
+    /// Unknown user.
+    #[oai(status = 404)]
+    NoEncontrado(Json<CuerpoError>),
+    /// Message or body too large.
+    #[oai(status = 413)]
+    DemasiadoGrande(Json<CuerpoError>),
+    /// Rate limit hit.
+    #[oai(status = 429)]
+    DemasiadasSolicitudes(Json<CuerpoError>, #[oai(header = "Retry-After")] u64),
+    /// Unexpected failure (details only in the log).
+    #[oai(status = 500)]
+    Interno(Json<CuerpoError>),
+    /// Database unreachable.
+    #[oai(status = 503)]
+    NoDisponible(Json<CuerpoError>),
+}
+
+fn cuerpo(texto: impl Into<String>) -> Json<CuerpoError> {
+    Json(CuerpoError { success: false, error: texto.into() })
+}
+
+impl From<ErrorChat> for RespuestaError {
+    fn from(e: ErrorChat) -> Self {
+        let texto = e.to_string();
+        match e {
+            ErrorChat::Invalido(_) => RespuestaError::Invalido(cuerpo(texto)),
+            ErrorChat::NoAutenticado => RespuestaError::NoAutenticado(cuerpo(texto)),
+            ErrorChat::SinAcceso => RespuestaError::SinAcceso(cuerpo(texto)),
+            ErrorChat::UsuarioNoEncontrado => RespuestaError::NoEncontrado(cuerpo(texto)),
+            ErrorChat::DemasiadoLargo => RespuestaError::DemasiadoGrande(cuerpo(texto)),
+            ErrorChat::DemasiadasSolicitudes(espera) => {
+                RespuestaError::DemasiadasSolicitudes(cuerpo(texto), espera.as_secs_f64().ceil().max(1.0) as u64)
+            }
+            ErrorChat::NoDisponible => RespuestaError::NoDisponible(cuerpo(texto)),
+            ErrorChat::Interno => RespuestaError::Interno(cuerpo(texto)),
+        }
+    }
+}
+
+/// A JSON error response with the contract's body.
+pub fn respuesta_json(status: StatusCode, texto: &str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(serde_json::json!({"success": false, "error": texto}).to_string())
+}
+
+/// Spanish text for a status the framework produced on its own.
+fn texto_para(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "Datos inválidos",
+        StatusCode::UNAUTHORIZED => "No autenticado",
+        StatusCode::FORBIDDEN => "Acceso denegado",
+        StatusCode::NOT_FOUND => "Recurso no encontrado",
+        StatusCode::METHOD_NOT_ALLOWED => "Método no permitido",
+        StatusCode::PAYLOAD_TOO_LARGE => "Solicitud demasiado grande",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Se requiere Content-Type: application/json",
+        StatusCode::UNPROCESSABLE_ENTITY => "Datos inválidos",
+        StatusCode::TOO_MANY_REQUESTS => "Demasiadas solicitudes",
+        StatusCode::SERVICE_UNAVAILABLE => "Servicio no disponible",
+        s if s.is_client_error() => "Solicitud inválida",
+        _ => "Error interno del servidor",
+    }
+}
+
+/// Middleware body for `/api/`: every response that is an error and not already JSON becomes
+/// the contract's JSON error with the same status; internal details are logged, not sent.
+pub async fn json_en_errores<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    let ruta = req.uri().path().to_owned();
+    let respuesta = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::error!(%ruta, error = %e, "error interno");
+            }
+            e.into_response()
+        }
+    };
+    let status = respuesta.status();
+    let es_json = respuesta
+        .content_type()
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !es_json {
+        let mut nueva = respuesta_json(status, texto_para(status));
+        if let Some(v) = respuesta.headers().get("retry-after") {
+            nueva.headers_mut().insert("retry-after", v.clone());
+        }
+        return Ok(nueva);
+    }
+    Ok(respuesta)
+}

@@ -1,0 +1,183 @@
+//! HTTP: the v1 REST API, the pages, static files, health and the OpenAPI document, plus the
+//! request guards every route shares (origin check, body cap, JSON errors).
+
+pub mod api;
+pub mod contrato;
+pub mod errores;
+pub mod paginas;
+pub mod sesion;
+
+use std::sync::Arc;
+
+use poem::endpoint::StaticFilesEndpoint;
+use poem::http::{Method, StatusCode};
+use poem::middleware::Tracing;
+use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get};
+use poem_openapi::OpenApiService;
+use tokio::io::AsyncReadExt;
+
+use crate::service::ChatService;
+use crate::session::SessionCodec;
+use errores::respuesta_json;
+use sesion::AjustesCookie;
+
+/// What every handler needs, attached to all routes as request data.
+pub struct Estado {
+    /// The chat's rules.
+    pub servicio: Arc<ChatService>,
+    /// Flask cookie signer/verifier.
+    pub codec: SessionCodec,
+    /// Cookie name and attributes.
+    pub cookie: AjustesCookie,
+    /// Origins allowed on state-changing requests besides the request's own host.
+    pub origenes: Vec<String>,
+    /// Largest accepted request body.
+    pub max_cuerpo: usize,
+}
+
+/// The OpenAPI service for the v1 API, mounted under `/api`.
+pub fn servicio_openapi() -> OpenApiService<api::ChatApi, ()> {
+    OpenApiService::new(api::ChatApi, "weigence-chat", env!("CARGO_PKG_VERSION"))
+        .description("Weigence chat API v1 (CONTRACT.md §4). Errors are `{\"success\": false, \"error\": \"...\"}`.")
+        .server("/api")
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed under `openapi/`.
+pub fn especificacion() -> String {
+    servicio_openapi().spec()
+}
+
+/// Every route of the service.
+pub fn rutas(estado: Arc<Estado>, static_dir: &str) -> impl Endpoint<Output = Response> + 'static {
+    let spec = especificacion();
+    Route::new()
+        .at("/", get(paginas::login_form).post(paginas::login))
+        .at("/logout", get(paginas::logout))
+        .at("/chat", get(paginas::chat))
+        .at("/healthz", get(paginas::healthz))
+        .at(
+            "/openapi.json",
+            get(handler_fn(move || {
+                Response::builder().content_type("application/json").body(spec.clone())
+            })),
+        )
+        .nest("/static", StaticFilesEndpoint::new(static_dir))
+        .nest("/api", servicio_openapi().around(errores::json_en_errores))
+        .around(limitar_cuerpo)
+        .around(origen_permitido)
+        .data(estado)
+        .with(Tracing)
+        .map_to_response()
+}
+
+fn handler_fn<F: Fn() -> Response + Send + Sync + 'static>(f: F) -> impl Endpoint {
+    poem::endpoint::make_sync(move |_| f())
+}
+
+fn estado(req: &Request) -> &Arc<Estado> {
+    req.data::<Arc<Estado>>().expect("Estado is attached to every route")
+}
+
+/// Refuses state-changing requests from foreign origins (CSRF protection without tokens).
+/// Requests with neither `Origin` nor `Referer` come from non-browser clients and pass.
+async fn origen_permitido<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let origen = req
+            .headers()
+            .get("origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| req.headers().get("referer").and_then(|v| v.to_str().ok()).and_then(origen_de_url));
+        if let Some(origen) = origen {
+            let host = req.headers().get("host").and_then(|v| v.to_str().ok());
+            if !origen_aceptado(&origen, host, &estado(&req).origenes) {
+                tracing::warn!(%origen, ruta = %req.uri().path(), "origen rechazado");
+                return Ok(respuesta_json(StatusCode::FORBIDDEN, "Origen no permitido"));
+            }
+        }
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Whether `origen` is the request's own host or one of the configured origins.
+pub fn origen_aceptado(origen: &str, host: Option<&str>, permitidos: &[String]) -> bool {
+    let origen = origen.trim_end_matches('/');
+    if permitidos.iter().any(|p| p.eq_ignore_ascii_case(origen)) {
+        return true;
+    }
+    let autoridad = origen.strip_prefix("http://").or_else(|| origen.strip_prefix("https://"));
+    matches!((autoridad, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origen_de_url(url: &str) -> Option<String> {
+    let (esquema, resto) = url.split_once("://")?;
+    let autoridad = resto.split(['/', '?', '#']).next()?;
+    (!autoridad.is_empty()).then(|| format!("{esquema}://{autoridad}"))
+}
+
+/// Caps request bodies (413), whether or not they declare a `Content-Length`.
+async fn limitar_cuerpo<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
+    let max = estado(&req).max_cuerpo;
+    let declarado = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declarado {
+        Some(n) if n > max as u64 => return Ok(demasiado_grande()),
+        Some(_) => {}
+        None if req.headers().contains_key("transfer-encoding") => {
+            let mut datos = Vec::new();
+            let leido = req
+                .take_body()
+                .into_async_read()
+                .take(max as u64 + 1)
+                .read_to_end(&mut datos)
+                .await;
+            if leido.is_err() {
+                return Ok(respuesta_json(StatusCode::BAD_REQUEST, "Datos inválidos"));
+            }
+            if datos.len() > max {
+                return Ok(demasiado_grande());
+            }
+            req.set_body(Body::from(datos));
+        }
+        None => {}
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+fn demasiado_grande() -> Response {
+    respuesta_json(StatusCode::PAYLOAD_TOO_LARGE, "Solicitud demasiado grande")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_own_host_and_configured_origins_only() {
+        let lista = vec!["https://weigence.cl".to_string()];
+        assert!(origen_aceptado("http://127.0.0.1:5000", Some("127.0.0.1:5000"), &[]));
+        assert!(origen_aceptado("https://weigence.cl/", Some("chat.interno:5000"), &lista));
+        assert!(!origen_aceptado("https://evil.example", Some("127.0.0.1:5000"), &lista));
+        assert!(!origen_aceptado("null", Some("127.0.0.1:5000"), &lista));
+        assert!(!origen_aceptado("http://127.0.0.1:5000.evil.example", Some("127.0.0.1:5000"), &[]));
+    }
+
+    #[test]
+    fn origin_of_a_referer() {
+        assert_eq!(origen_de_url("https://a.cl:8443/chat?x=1").as_deref(), Some("https://a.cl:8443"));
+        assert_eq!(origen_de_url("no es url"), None);
+    }
+
+    #[test]
+    fn committed_openapi_document_is_current() {
+        let committed = include_str!("../../openapi/openapi.json");
+        assert!(
+            committed.trim() == especificacion().trim(),
+            "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! weigence-chat: the Weigence chat backend (REST + Flask sessions) in Rust. `main.rs` only
+//! parses the command line; [`Application`] builds and runs the server.
+
+pub mod config;
+pub mod http;
+pub mod service;
+pub mod session;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{EndpointExt, Server};
+
+use config::Settings;
+use service::{ChatService, Limites};
+use session::SessionCodec;
+use store::postgres::{PostgresOptions, PostgresStore};
+
+/// How long in-flight requests may run after a shutdown signal.
+const GRACIA_APAGADO: Duration = Duration::from_secs(8);
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be reached or its tables are not usable.
+    #[error("database: {0}")]
+    Store(#[from] store::StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// A bound, ready-to-serve instance.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    direccion: SocketAddr,
+    rutas: poem::endpoint::BoxEndpoint<'static>,
+}
+
+impl Application {
+    /// Connects to the database, inspects its tables and binds the listener (port 0 picks a
+    /// free port; [`Application::address`] reports it).
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let store = PostgresStore::connect(&PostgresOptions {
+            url: settings.database_url.clone().unwrap_or_default(),
+            pool_size: settings.pool_size,
+            timeout: settings.database_timeout,
+            prepared_statements: settings.prepared_statements,
+            variant: settings.table_variant,
+        })
+        .await?;
+        let servicio = Arc::new(ChatService::new(
+            Arc::new(store),
+            Limites {
+                max_caracteres: settings.max_message_chars,
+                por_minuto: settings.rate_limit_per_minute,
+                rafaga: settings.rate_limit_burst,
+                permitir_password_plano: settings.allow_plaintext_passwords,
+            },
+        ));
+        let estado = Arc::new(http::Estado {
+            servicio,
+            codec: SessionCodec::new(&settings.secret_key, &settings.secret_key_fallbacks, settings.session_lifetime),
+            cookie: http::sesion::AjustesCookie {
+                nombre: settings.session_cookie_name.clone(),
+                segura: settings.session_cookie_secure,
+            },
+            origenes: settings.allowed_origins.clone(),
+            max_cuerpo: settings.max_body_bytes,
+        });
+        let direccion = format!("{}:{}", settings.host, settings.port);
+        let acceptor = TcpListener::bind(direccion.clone())
+            .into_acceptor()
+            .await
+            .map_err(|e| StartError::Bind(direccion.clone(), e))?;
+        let local = acceptor
+            .local_addr()
+            .into_iter()
+            .find_map(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| StartError::Bind(direccion, std::io::Error::other("no local address")))?;
+        Ok(Application { acceptor, direccion: local, rutas: http::rutas(estado, &settings.static_dir).boxed() })
+    }
+
+    /// The address actually bound.
+    pub fn address(&self) -> SocketAddr {
+        self.direccion
+    }
+
+    /// Serves until `apagar` completes, then stops accepting and lets in-flight requests
+    /// finish (bounded by a grace period).
+    pub async fn run_until_stopped(self, apagar: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.rutas, apagar, Some(GRACIA_APAGADO))
+            .await
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn senal_de_apagado() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("señal de apagado recibida");
+}

@@ -1,0 +1,376 @@
+//! The chat's rules, shared by every transport: who is signed in, who may see and write what,
+//! input validation, limits, find-or-create, read markers. Transports only translate.
+
+pub mod limites;
+pub mod modelo;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::session::Session;
+use crate::store::{ChatStore, StoreError};
+use limites::Limitador;
+use modelo::{Conversacion, Id, Mensaje, Usuario};
+
+/// Most messages returned by one history request.
+pub const MAX_MENSAJES: i64 = 100;
+/// Longest accepted `rut_usuario`.
+const MAX_RUT: usize = 64;
+/// bcrypt hash verified when no account matches, so both failures cost the same time.
+const HASH_SEÑUELO: &str = "$2b$12$nHHYhShvCUVJT7siyoVJXOzpPB0tL4ETEZqqoTn/PZlV9HXTUYjBS";
+
+/// A refused or failed operation, with the contract's Spanish message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ErrorChat {
+    /// No valid session.
+    #[error("No autenticado")]
+    NoAutenticado,
+    /// Not a participant of the conversation (or the id cannot be one).
+    #[error("No tienes acceso a esta conversación")]
+    SinAcceso,
+    /// The other user does not exist.
+    #[error("Usuario no encontrado")]
+    UsuarioNoEncontrado,
+    /// Bad input; the text says what is wrong.
+    #[error("{0}")]
+    Invalido(&'static str),
+    /// Message longer than the configured limit.
+    #[error("Mensaje demasiado largo")]
+    DemasiadoLargo,
+    /// Rate limit hit; retry after the given time.
+    #[error("Demasiadas solicitudes")]
+    DemasiadasSolicitudes(Duration),
+    /// The database cannot be reached.
+    #[error("Servicio no disponible")]
+    NoDisponible,
+    /// A bug or unexpected database state (details are logged, never shown).
+    #[error("Error interno del servidor")]
+    Interno,
+}
+
+impl From<StoreError> for ErrorChat {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(causa) => {
+                tracing::warn!(%causa, "base de datos no disponible");
+                ErrorChat::NoDisponible
+            }
+            StoreError::Other(causa) => {
+                tracing::error!(%causa, "error de base de datos");
+                ErrorChat::Interno
+            }
+        }
+    }
+}
+
+/// Result of a service call.
+pub type Resultado<T> = Result<T, ErrorChat>;
+
+/// The signed-in user on whose behalf an operation runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The user's `rut_usuario`.
+    pub rut: String,
+}
+
+/// The result of `crear_conversacion`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversacionCreada {
+    /// The 1:1 conversation's id.
+    pub id: Id,
+    /// Whether this call created it (otherwise it already existed).
+    pub creada: bool,
+    /// The other participant.
+    pub otro: String,
+}
+
+/// Limits the service enforces.
+#[derive(Clone, Debug)]
+pub struct Limites {
+    /// Longest message, in characters.
+    pub max_caracteres: usize,
+    /// Sustained requests per user and minute.
+    pub por_minuto: u32,
+    /// Burst above the sustained rate.
+    pub rafaga: u32,
+    /// Accept legacy plaintext passwords at login.
+    pub permitir_password_plano: bool,
+}
+
+/// Every chat operation, authorized and validated, over a [`ChatStore`].
+pub struct ChatService {
+    store: Arc<dyn ChatStore>,
+    limitador: Limitador,
+    limites: Limites,
+}
+
+impl ChatService {
+    /// Builds the service over a store.
+    pub fn new(store: Arc<dyn ChatStore>, limites: Limites) -> Self {
+        ChatService { limitador: Limitador::new(limites.por_minuto, limites.rafaga), store, limites }
+    }
+
+    /// The signed-in user of a session, or 401.
+    pub fn actor(&self, sesion: Option<&Session>) -> Resultado<Actor> {
+        sesion.and_then(Session::usuario_id).map(|rut| Actor { rut }).ok_or(ErrorChat::NoAutenticado)
+    }
+
+    /// Whether the database answers.
+    pub async fn saludable(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
+    /// Everybody the actor can start a chat with.
+    pub async fn usuarios(&self, actor: &Actor) -> Resultado<Vec<Usuario>> {
+        self.limitar(actor)?;
+        Ok(self.store.usuarios_excepto(&actor.rut).await?)
+    }
+
+    /// The actor's conversations, most recent activity first, with unread counts.
+    pub async fn conversaciones(&self, actor: &Actor) -> Resultado<Vec<Conversacion>> {
+        self.limitar(actor)?;
+        Ok(self.store.conversaciones(&actor.rut, None).await?)
+    }
+
+    /// One conversation as `rut` sees it (for notifying the other participant).
+    pub async fn conversacion_para(&self, id: &Id, rut: &str) -> Resultado<Option<Conversacion>> {
+        Ok(self.store.conversaciones(rut, Some(id)).await?.into_iter().next())
+    }
+
+    /// Finds or creates the actor's 1:1 conversation with the other user named in
+    /// `participantes` (`[me, other]` or `[other]`) or in `usuario_id`.
+    pub async fn crear_conversacion(
+        &self,
+        actor: &Actor,
+        participantes: Option<&Value>,
+        usuario_id: Option<&Value>,
+    ) -> Resultado<ConversacionCreada> {
+        self.limitar(actor)?;
+        let otro = otro_participante(&actor.rut, participantes, usuario_id)?;
+        if self.store.usuario(&otro).await?.is_none() {
+            return Err(ErrorChat::UsuarioNoEncontrado);
+        }
+        let hecha = self.store.conversacion_uno_a_uno(&actor.rut, &otro).await?;
+        if hecha.creada {
+            tracing::info!(conversacion = %hecha.id, usuario = %actor.rut, "conversación creada");
+        }
+        Ok(ConversacionCreada { id: hecha.id, creada: hecha.creada, otro })
+    }
+
+    /// The newest messages of a conversation (or those before `antes`), ascending.
+    pub async fn mensajes(
+        &self,
+        actor: &Actor,
+        conversacion: &Value,
+        antes: Option<&str>,
+        limite: Option<&str>,
+    ) -> Resultado<Vec<Mensaje>> {
+        self.limitar(actor)?;
+        let limite = match limite {
+            None => MAX_MENSAJES,
+            Some(texto) => texto
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or(ErrorChat::Invalido("limite inválido"))?
+                .min(MAX_MENSAJES),
+        };
+        let antes = match antes {
+            None => None,
+            Some(texto) => Some(Id::parse(texto, self.store.id_kinds().mensaje).ok_or(ErrorChat::Invalido("antes inválido"))?),
+        };
+        let conversacion = self.autorizar(actor, Some(conversacion)).await?;
+        Ok(self.store.mensajes(&conversacion, antes.as_ref(), limite).await?)
+    }
+
+    /// Stores a message from the actor; the conversation row is updated in the same
+    /// transaction.
+    pub async fn enviar(&self, actor: &Actor, conversacion: Option<&Value>, contenido: Option<&Value>) -> Resultado<Mensaje> {
+        self.limitar(actor)?;
+        const FALTAN: ErrorChat = ErrorChat::Invalido("Faltan datos requeridos");
+        let contenido = match contenido {
+            Some(Value::String(texto)) if !texto.trim().is_empty() => texto.trim(),
+            _ => return Err(FALTAN),
+        };
+        if conversacion.is_none_or(Value::is_null) {
+            return Err(FALTAN);
+        }
+        if contenido.chars().count() > self.limites.max_caracteres {
+            return Err(ErrorChat::DemasiadoLargo);
+        }
+        if contenido.contains('\0') {
+            return Err(ErrorChat::Invalido("Datos inválidos"));
+        }
+        let conversacion = self.autorizar(actor, conversacion).await?;
+        let mensaje = self.store.insertar_mensaje(&conversacion, &actor.rut, contenido).await?;
+        tracing::info!(mensaje = %mensaje.id, conversacion = %conversacion, usuario = %actor.rut, "mensaje enviado");
+        Ok(mensaje)
+    }
+
+    /// Moves the actor's read marker forward (to `mensaje` when it belongs to the
+    /// conversation, else to the newest message); returns the conversation and the new
+    /// marker when it moved.
+    pub async fn marcar_leido(
+        &self,
+        actor: &Actor,
+        conversacion: Option<&Value>,
+        mensaje: Option<&Value>,
+    ) -> Resultado<(Id, Option<Id>)> {
+        self.limitar(actor)?;
+        if conversacion.is_none_or(Value::is_null) {
+            return Err(ErrorChat::Invalido("Falta conversacion_id"));
+        }
+        let conversacion = self.autorizar(actor, conversacion).await?;
+        let hasta = mensaje.and_then(|m| Id::from_json(m, self.store.id_kinds().mensaje));
+        let marca = self.store.marcar_leido(&conversacion, &actor.rut, hasta.as_ref()).await?;
+        Ok((conversacion, marca))
+    }
+
+    /// Checks a login (rut, e-mail or name) and password; `None` for any failure, with the
+    /// same cost whether or not the account exists.
+    pub async fn login(&self, usuario: &str, password: &str) -> Resultado<Option<Usuario>> {
+        let usuario = usuario.trim();
+        if usuario.is_empty() || password.is_empty() || usuario.len() > 256 || password.len() > 256 {
+            return Ok(None);
+        }
+        let candidatos = self.store.credenciales(usuario).await?;
+        let mut comprobo_hash = false;
+        for candidato in candidatos {
+            if let Some(hash) = candidato.password_hash.as_deref().filter(|h| h.starts_with("$2")) {
+                comprobo_hash = true;
+                if verificar_bcrypt(password, hash).await {
+                    return Ok(Some(candidato.usuario));
+                }
+            } else if self.limites.permitir_password_plano
+                && candidato.password_plano.as_deref().is_some_and(|p| iguales(p.as_bytes(), password.as_bytes()))
+            {
+                self.rehash(&candidato.usuario.rut, password).await;
+                return Ok(Some(candidato.usuario));
+            }
+        }
+        if !comprobo_hash {
+            verificar_bcrypt(password, HASH_SEÑUELO).await;
+        }
+        Ok(None)
+    }
+
+    async fn rehash(&self, rut: &str, password: &str) {
+        let password = password.to_owned();
+        let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, bcrypt::DEFAULT_COST)).await;
+        match hash {
+            Ok(Ok(hash)) => {
+                if let Err(e) = self.store.guardar_hash(rut, &hash).await {
+                    tracing::warn!(usuario = rut, error = %e, "no se pudo guardar el nuevo hash");
+                }
+            }
+            _ => tracing::warn!(usuario = rut, "no se pudo calcular el nuevo hash"),
+        }
+    }
+
+    /// Parses a conversation id and checks that the actor participates (403 otherwise).
+    async fn autorizar(&self, actor: &Actor, conversacion: Option<&Value>) -> Resultado<Id> {
+        let id = conversacion
+            .and_then(|v| Id::from_json(v, self.store.id_kinds().conversacion))
+            .ok_or(ErrorChat::SinAcceso)?;
+        if self.store.es_participante(&id, &actor.rut).await? { Ok(id) } else { Err(ErrorChat::SinAcceso) }
+    }
+
+    fn limitar(&self, actor: &Actor) -> Resultado<()> {
+        self.limitador
+            .permitir(&actor.rut, Instant::now())
+            .map_err(ErrorChat::DemasiadasSolicitudes)
+    }
+}
+
+/// Reads the other participant from the accepted request forms (CONTRACT.md §4).
+fn otro_participante(yo: &str, participantes: Option<&Value>, usuario_id: Option<&Value>) -> Resultado<String> {
+    const DOS: ErrorChat = ErrorChat::Invalido("Se requieren dos participantes");
+    let ruts: Vec<String> = match (participantes, usuario_id) {
+        (Some(Value::Array(lista)), _) => lista.iter().map(|v| rut_de(v).ok_or(DOS)).collect::<Result<_, _>>()?,
+        (Some(Value::Null) | None, Some(v)) if !v.is_null() => vec![rut_de(v).ok_or(DOS)?],
+        (Some(Value::Null) | None, _) => return Err(ErrorChat::Invalido("Faltan IDs de usuario")),
+        (Some(_), _) => return Err(DOS),
+    };
+    match ruts.as_slice() {
+        [otro] if otro == yo => Err(ErrorChat::Invalido("No puedes crear una conversación contigo mismo")),
+        [otro] => Ok(otro.clone()),
+        [a, b] if a == yo && b == yo => Err(ErrorChat::Invalido("No puedes crear una conversación contigo mismo")),
+        [a, b] if a == yo => Ok(b.clone()),
+        [a, b] if b == yo => Ok(a.clone()),
+        [_, _] => Err(ErrorChat::SinAcceso),
+        _ => Err(DOS),
+    }
+}
+
+/// A rut from a JSON string or number: trimmed, non-empty, bounded, no control characters.
+fn rut_de(valor: &Value) -> Option<String> {
+    let texto = match valor {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let valido = !texto.is_empty() && texto.len() <= MAX_RUT && !texto.chars().any(char::is_control);
+    valido.then_some(texto)
+}
+
+async fn verificar_bcrypt(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+        .await
+        .unwrap_or(false)
+}
+
+/// Constant-time equality for secrets of equal length.
+fn iguales(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn otro(p: Value) -> Resultado<String> {
+        otro_participante("1-9", p.get("participantes"), p.get("usuario_id"))
+    }
+
+    #[test]
+    fn accepts_every_documented_creation_form() {
+        assert_eq!(otro(json!({"participantes": ["1-9", "2-7"]})), Ok("2-7".into()));
+        assert_eq!(otro(json!({"participantes": ["2-7", "1-9"]})), Ok("2-7".into()));
+        assert_eq!(otro(json!({"participantes": ["2-7"]})), Ok("2-7".into()));
+        assert_eq!(otro(json!({"usuario_id": " 2-7 "})), Ok("2-7".into()));
+        assert_eq!(otro(json!({"usuario_id": 27})), Ok("27".into()));
+    }
+
+    #[test]
+    fn refuses_bad_creation_bodies() {
+        let dos = Err(ErrorChat::Invalido("Se requieren dos participantes"));
+        assert_eq!(otro(json!({})), Err(ErrorChat::Invalido("Faltan IDs de usuario")));
+        assert_eq!(otro(json!({"participantes": []})), dos);
+        assert_eq!(otro(json!({"participantes": ["a", "b", "1-9"]})), dos);
+        assert_eq!(otro(json!({"participantes": "2-7"})), dos);
+        assert_eq!(otro(json!({"participantes": [{"x": 1}]})), dos);
+        assert_eq!(otro(json!({"participantes": [""]})), dos);
+        assert_eq!(otro(json!({"participantes": ["2-7", "3-5"]})), Err(ErrorChat::SinAcceso));
+        assert!(matches!(otro(json!({"participantes": ["1-9"]})), Err(ErrorChat::Invalido(_))));
+        assert!(matches!(otro(json!({"participantes": ["1-9", "1-9"]})), Err(ErrorChat::Invalido(_))));
+        assert_eq!(otro(json!({"usuario_id": "a\u{0}b"})), dos);
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(iguales(b"abc", b"abc"));
+        assert!(!iguales(b"abc", b"abd"));
+        assert!(!iguales(b"abc", b"ab"));
+    }
+
+    #[tokio::test]
+    async fn decoy_hash_is_a_valid_bcrypt_hash() {
+        assert!(bcrypt::verify("x", HASH_SEÑUELO).is_ok());
+        assert!(!verificar_bcrypt("x", HASH_SEÑUELO).await);
+    }
+}

@@ -1,0 +1,74 @@
+//! Storage behind one trait, so the service never sees SQL or a driver. `postgres` talks to
+//! PostgreSQL directly; a PostgREST implementation fits behind the same trait.
+
+pub mod postgres;
+
+use async_trait::async_trait;
+
+use crate::service::modelo::{Conversacion, Credenciales, Id, IdKinds, Mensaje, Usuario};
+
+/// A storage failure, split by what the client should be told.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached in time (answer 503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or an unexpected schema (answer 500, log the cause).
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Outcome of a find-or-create for a 1:1 conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConversacionUnoAUno {
+    /// The conversation's id.
+    pub id: Id,
+    /// Whether this call created it.
+    pub creada: bool,
+}
+
+/// Every storage operation the chat needs. Each call costs a constant number of round trips,
+/// whatever the number of conversations or messages.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// The id types of the conversation and message tables.
+    fn id_kinds(&self) -> IdKinds;
+
+    /// Answers when the database is reachable.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Users whose `rut_usuario`, `correo` or `nombre` equals `login` (a few at most).
+    async fn credenciales(&self, login: &str) -> StoreResult<Vec<Credenciales>>;
+
+    /// Replaces a user's password hash (used when re-hashing a legacy plaintext password).
+    async fn guardar_hash(&self, rut: &str, hash: &str) -> StoreResult<()>;
+
+    /// One user by rut.
+    async fn usuario(&self, rut: &str) -> StoreResult<Option<Usuario>>;
+
+    /// Every user except `rut`, ordered by name.
+    async fn usuarios_excepto(&self, rut: &str) -> StoreResult<Vec<Usuario>>;
+
+    /// Whether `rut` participates in `conversacion`.
+    async fn es_participante(&self, conversacion: &Id, rut: &str) -> StoreResult<bool>;
+
+    /// The conversations of `rut` as `rut` sees them, most recent activity first; only
+    /// `solo` when given.
+    async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>>;
+
+    /// Finds or atomically creates the 1:1 conversation of exactly `a` and `b`.
+    async fn conversacion_uno_a_uno(&self, a: &str, b: &str) -> StoreResult<ConversacionUnoAUno>;
+
+    /// Up to `limite` messages of `conversacion` before `antes` (or the newest), ascending.
+    async fn mensajes(&self, conversacion: &Id, antes: Option<&Id>, limite: i64) -> StoreResult<Vec<Mensaje>>;
+
+    /// Stores a message and updates the conversation's last-message columns atomically.
+    async fn insertar_mensaje(&self, conversacion: &Id, autor: &str, contenido: &str) -> StoreResult<Mensaje>;
+
+    /// Moves `rut`'s read marker forward to `hasta` when it belongs to the conversation, else
+    /// to the newest message; returns the new marker when it moved.
+    async fn marcar_leido(&self, conversacion: &Id, rut: &str, hasta: Option<&Id>) -> StoreResult<Option<Id>>;
+}

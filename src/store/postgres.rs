@@ -1,0 +1,683 @@
+//! PostgreSQL store on deadpool-postgres + tokio-postgres. The table variant, id types and
+//! optional columns are read from the catalog at start-up and baked into the SQL text once.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use serde::Deserialize;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
+
+use super::{ChatStore, ConversacionUnoAUno, StoreError, StoreResult};
+use crate::config::TableVariant;
+use crate::service::modelo::{Conversacion, Credenciales, Id, IdKind, IdKinds, Mensaje, Usuario};
+
+/// How to connect.
+#[derive(Clone, Debug)]
+pub struct PostgresOptions {
+    /// libpq-style connection string or URL.
+    pub url: String,
+    /// Maximum pooled connections.
+    pub pool_size: usize,
+    /// Bound on waiting for a connection and on each query.
+    pub timeout: Duration,
+    /// Named, cached prepared statements (off for transaction-mode poolers).
+    pub prepared_statements: bool,
+    /// Forced table variant; detected when `None`.
+    pub variant: Option<TableVariant>,
+}
+
+/// The chat store backed by PostgreSQL.
+pub struct PostgresStore {
+    pool: Pool,
+    timeout: Duration,
+    prepared: bool,
+    kinds: IdKinds,
+    sql: Consultas,
+}
+
+impl PostgresStore {
+    /// Connects, inspects the catalog and prepares the SQL for the tables found.
+    pub async fn connect(options: &PostgresOptions) -> StoreResult<Self> {
+        let mut config: tokio_postgres::Config =
+            options.url.parse().map_err(|e| StoreError::Other(format!("invalid DATABASE_URL: {e}")))?;
+        config.options("-c TimeZone=UTC").connect_timeout(options.timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("weigence-chat");
+        }
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(Some(options.timeout))
+            .create_timeout(Some(options.timeout))
+            .recycle_timeout(Some(options.timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let mut store = PostgresStore {
+            pool,
+            timeout: options.timeout,
+            prepared: options.prepared_statements,
+            kinds: IdKinds { conversacion: IdKind::Integer, mensaje: IdKind::Integer },
+            sql: Consultas::default(),
+        };
+        let esquema = store.leer_esquema(options.variant).await?;
+        tracing::info!(
+            tablas = esquema.tablas.conversaciones,
+            id_conversacion = %esquema.tipo_id_conversacion,
+            id_mensaje = %esquema.tipo_id_mensaje,
+            "esquema de chat detectado"
+        );
+        store.kinds = esquema.kinds();
+        store.sql = Consultas::new(&esquema);
+        Ok(store)
+    }
+
+    async fn cliente(&self) -> StoreResult<Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => clasificar(e),
+            other => StoreError::Unavailable(other.to_string()),
+        })
+    }
+
+    /// Runs one statement with typed parameters: one round trip without prepared statements,
+    /// a cached prepared statement otherwise.
+    async fn filas(&self, sql: &str, params: &[(&(dyn ToSql + Sync), Type)]) -> StoreResult<Vec<Row>> {
+        let trabajo = async {
+            let client = self.cliente().await?;
+            let resultado = if self.prepared {
+                let tipos: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
+                let valores: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
+                match client.prepare_typed_cached(sql, &tipos).await {
+                    Ok(stmt) => client.query(&stmt, &valores).await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                client.query_typed(sql, params).await
+            };
+            resultado.map_err(clasificar)
+        };
+        tokio::time::timeout(self.timeout, trabajo)
+            .await
+            .map_err(|_| StoreError::Unavailable("query timed out".into()))?
+    }
+
+    async fn leer_esquema(&self, forzada: Option<TableVariant>) -> StoreResult<Esquema> {
+        let nombres: Vec<&str> = [TableVariant::ChatPrefix, TableVariant::ChatSuffix]
+            .iter()
+            .flat_map(|v| {
+                let t = Tablas::de(*v);
+                [t.conversaciones, t.participantes, t.mensajes]
+            })
+            .chain(["usuarios"])
+            .collect();
+        let nombres: Vec<String> = nombres.into_iter().map(str::to_owned).collect();
+        let filas = self
+            .filas(
+                "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = ANY($1)",
+                &[(&nombres, Type::TEXT_ARRAY)],
+            )
+            .await?;
+        let mut columnas: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for fila in filas {
+            columnas.entry(fila.get(0)).or_default().insert(fila.get(1), fila.get(2));
+        }
+        Esquema::desde_catalogo(forzada, &columnas).map_err(StoreError::Other)
+    }
+}
+
+/// Maps driver errors: lost connections and server shutdown are "unavailable".
+fn clasificar(e: tokio_postgres::Error) -> StoreError {
+    let caida = e.is_closed()
+        || e.code().is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+        || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    if caida { StoreError::Unavailable(e.to_string()) } else { StoreError::Other(e.to_string()) }
+}
+
+/// Names of the three chat tables of a variant.
+#[derive(Clone, Copy, Debug)]
+struct Tablas {
+    conversaciones: &'static str,
+    participantes: &'static str,
+    mensajes: &'static str,
+}
+
+impl Tablas {
+    fn de(variant: TableVariant) -> Tablas {
+        match variant {
+            TableVariant::ChatPrefix => Tablas {
+                conversaciones: "chat_conversaciones",
+                participantes: "chat_participantes",
+                mensajes: "chat_mensajes",
+            },
+            TableVariant::ChatSuffix => Tablas {
+                conversaciones: "conversaciones_chat",
+                participantes: "participantes_chat",
+                mensajes: "mensajes_chat",
+            },
+        }
+    }
+}
+
+/// What the catalog says about the chat tables.
+#[derive(Debug)]
+struct Esquema {
+    tablas: Tablas,
+    tipo_id_conversacion: &'static str,
+    tipo_id_mensaje: &'static str,
+    /// `ultimo_mensaje_leido` holds a timestamp instead of a message id.
+    marca_es_fecha: bool,
+    conversaciones: HashSet<String>,
+    mensajes: HashSet<String>,
+    usuarios: HashSet<String>,
+}
+
+impl Esquema {
+    fn desde_catalogo(
+        forzada: Option<TableVariant>,
+        columnas: &HashMap<String, HashMap<String, String>>,
+    ) -> Result<Esquema, String> {
+        let variante = match forzada {
+            Some(v) => v,
+            None if columnas.contains_key("chat_conversaciones") => TableVariant::ChatPrefix,
+            None if columnas.contains_key("conversaciones_chat") => TableVariant::ChatSuffix,
+            None => return Err("no chat tables found (expected chat_conversaciones or conversaciones_chat)".into()),
+        };
+        let tablas = Tablas::de(variante);
+        let tabla = |nombre: &str, requeridas: &[&str]| -> Result<&HashMap<String, String>, String> {
+            let cols = columnas.get(nombre).ok_or_else(|| format!("table {nombre} not found"))?;
+            let faltan: Vec<&str> = requeridas.iter().copied().filter(|c| !cols.contains_key(*c)).collect();
+            if faltan.is_empty() { Ok(cols) } else { Err(format!("table {nombre} lacks columns {faltan:?}")) }
+        };
+        let conv = tabla(tablas.conversaciones, &["id", "fecha_creacion"])?;
+        let part = tabla(tablas.participantes, &["conversacion_id", "usuario_id", "ultimo_mensaje_leido"])?;
+        let msg = tabla(tablas.mensajes, &["id", "conversacion_id", "usuario_id", "contenido", "fecha_envio"])?;
+        let usuarios = tabla("usuarios", &["rut_usuario"])?;
+        let tipo_id = |tabla: &str, tipo: &str| -> Result<&'static str, String> {
+            match tipo {
+                "bigint" => Ok("bigint"),
+                "integer" => Ok("integer"),
+                "smallint" => Ok("smallint"),
+                "uuid" => Ok("uuid"),
+                otro => Err(format!("{tabla}.id has unsupported type {otro}")),
+            }
+        };
+        let marca = &part["ultimo_mensaje_leido"];
+        Ok(Esquema {
+            tablas,
+            tipo_id_conversacion: tipo_id(tablas.conversaciones, &conv["id"])?,
+            tipo_id_mensaje: tipo_id(tablas.mensajes, &msg["id"])?,
+            marca_es_fecha: marca.starts_with("timestamp") || marca == "date",
+            conversaciones: conv.keys().cloned().collect(),
+            mensajes: msg.keys().cloned().collect(),
+            usuarios: usuarios.keys().cloned().collect(),
+        })
+    }
+
+    fn kinds(&self) -> IdKinds {
+        let kind = |t: &str| if t == "uuid" { IdKind::Uuid } else { IdKind::Integer };
+        IdKinds { conversacion: kind(self.tipo_id_conversacion), mensaje: kind(self.tipo_id_mensaje) }
+    }
+}
+
+/// Column `col` of `alias` when the table has it, else `fallback`.
+fn opcional(cols: &HashSet<String>, alias: &str, col: &str, fallback: &str) -> String {
+    if cols.contains(col) { format!("{alias}.{col}") } else { fallback.to_owned() }
+}
+
+/// A timestamp expression rendered as PostgREST renders it (ISO 8601).
+fn fecha(expr: &str) -> String {
+    format!("(to_json({expr}) #>> '{{}}')")
+}
+
+/// The SQL text of every statement, built once from the detected schema.
+#[derive(Default)]
+struct Consultas {
+    credenciales: String,
+    guardar_hash: String,
+    usuario: String,
+    usuarios_excepto: String,
+    es_participante: String,
+    conversaciones: String,
+    uno_a_uno: String,
+    mensajes: String,
+    insertar: String,
+    marcar_leido: String,
+}
+
+impl Consultas {
+    fn new(e: &Esquema) -> Consultas {
+        let Tablas { conversaciones: conv, participantes: part, mensajes: msg } = e.tablas;
+        let (cid, mid) = (e.tipo_id_conversacion, e.tipo_id_mensaje);
+        let u = &e.usuarios;
+        let usuario_cols = |a: &str| {
+            format!(
+                "{}::text, {}::text, {}::text",
+                opcional(u, a, "nombre", "NULL"),
+                opcional(u, a, "correo", "NULL"),
+                opcional(u, a, "rol", "NULL")
+            )
+        };
+        let orden_nombre = opcional(u, "u", "nombre", "u.rut_usuario");
+        let editado = |a: &str| format!("coalesce({}, false)", opcional(&e.mensajes, a, "editado", "NULL::boolean"));
+        let eliminado = |a: &str| format!("coalesce({}, false)", opcional(&e.mensajes, a, "eliminado", "NULL::boolean"));
+        // A message is after the marker in (fecha_envio, id) order; a missing marker (never
+        // read, or pointing at a deleted row) puts every message after it.
+        let despues_de_marca = |m: &str, p: &str| {
+            if e.marca_es_fecha {
+                format!("({m}.fecha_envio > {p}.ultimo_mensaje_leido) IS NOT FALSE")
+            } else {
+                format!(
+                    "(({m}.fecha_envio, {m}.id) > (SELECT r.fecha_envio, r.id FROM {msg} r WHERE r.id = {p}.ultimo_mensaje_leido)) IS NOT FALSE"
+                )
+            }
+        };
+        let columnas_mensaje = |m: &str, usr: &str| {
+            format!(
+                "{m}.id::text, {m}.conversacion_id::text, {m}.usuario_id::text, coalesce({m}.contenido::text, ''), {}, {}, {}, {}",
+                fecha(&format!("{m}.fecha_envio")),
+                editado(m),
+                eliminado(m),
+                usuario_cols(usr)
+            )
+        };
+        let c = &e.conversaciones;
+        let actividad = format!(
+            "coalesce(lm.fecha_envio::timestamptz, {}::timestamptz, c.fecha_creacion::timestamptz)",
+            opcional(c, "c", "ultima_actualizacion", "NULL")
+        );
+        let conversaciones = format!(
+            "SELECT c.id::text, {nombre}::text, coalesce({grupal}, false), {creacion}, {ult_ts}, {ult_act}, \
+               coalesce((SELECT json_agg(json_build_object('rut', p2.usuario_id::text, 'nombre', {un}::text, \
+                                                          'correo', {uc}::text, 'rol', {ur}::text) ORDER BY p2.usuario_id) \
+                         FROM {part} p2 LEFT JOIN usuarios u2 ON u2.rut_usuario = p2.usuario_id \
+                         WHERE p2.conversacion_id = c.id AND p2.usuario_id <> $1), '[]'::json)::text, \
+               (SELECT count(*) FROM {msg} m WHERE m.conversacion_id = c.id AND m.usuario_id <> $1 \
+                  AND NOT {elim_m} AND {despues}), \
+               {ultimo} \
+             FROM {part} p JOIN {conv} c ON c.id = p.conversacion_id \
+             LEFT JOIN LATERAL (SELECT * FROM {msg} m WHERE m.conversacion_id = c.id \
+                                ORDER BY m.fecha_envio DESC, m.id DESC LIMIT 1) lm ON true \
+             LEFT JOIN usuarios u ON u.rut_usuario = lm.usuario_id \
+             WHERE p.usuario_id = $1 AND ($2::text IS NULL OR c.id = $2::text::{cid}) \
+             ORDER BY {actividad} DESC NULLS LAST, c.id DESC",
+            nombre = opcional(c, "c", "nombre", "NULL"),
+            grupal = opcional(c, "c", "es_grupal", "NULL::boolean"),
+            creacion = fecha("c.fecha_creacion"),
+            ult_ts = fecha(&opcional(c, "c", "ultimo_mensaje_timestamp", "NULL::timestamptz")),
+            ult_act = fecha(&opcional(c, "c", "ultima_actualizacion", "NULL::timestamptz")),
+            un = opcional(u, "u2", "nombre", "NULL"),
+            uc = opcional(u, "u2", "correo", "NULL"),
+            ur = opcional(u, "u2", "rol", "NULL"),
+            elim_m = eliminado("m"),
+            despues = despues_de_marca("m", "p"),
+            ultimo = columnas_mensaje("lm", "u"),
+        );
+
+        // Runs after `SELECT pg_advisory_xact_lock(..)` in the same implicit transaction, so its
+        // snapshot sees any conversation a concurrent call for the same pair just committed.
+        let mut columnas_nueva = vec!["fecha_creacion"];
+        let mut valores_nueva = vec!["now()".to_owned()];
+        for (col, valor) in [("es_grupal", "false"), ("creado_por", "{a}"), ("ultima_actualizacion", "now()")] {
+            if c.contains(col) {
+                columnas_nueva.push(col);
+                valores_nueva.push(valor.to_owned());
+            }
+        }
+        let solo_uno_a_uno = if c.contains("es_grupal") { "AND coalesce(c.es_grupal, false) = false" } else { "" };
+        let uno_a_uno = format!(
+            "WITH existente AS ( \
+               SELECT c.id FROM {part} pa JOIN {part} pb ON pb.conversacion_id = pa.conversacion_id AND pb.usuario_id = {{b}} \
+               JOIN {conv} c ON c.id = pa.conversacion_id \
+               WHERE pa.usuario_id = {{a}} {solo_uno_a_uno} \
+                 AND (SELECT count(*) FROM {part} px WHERE px.conversacion_id = c.id) = 2 \
+               ORDER BY c.id LIMIT 1), \
+             nueva AS ( \
+               INSERT INTO {conv} ({cols}) SELECT {vals} WHERE NOT EXISTS (SELECT 1 FROM existente) RETURNING id), \
+             miembros AS ( \
+               INSERT INTO {part} (conversacion_id, usuario_id) SELECT nueva.id, x FROM nueva, unnest(ARRAY[{{a}}, {{b}}]) x) \
+             SELECT id::text, 'f' FROM existente UNION ALL SELECT id::text, 't' FROM nueva",
+            cols = columnas_nueva.join(", "),
+            vals = valores_nueva.join(", "),
+        );
+
+        let mensajes = format!(
+            "SELECT * FROM (SELECT {cols}, m.fecha_envio AS orden_fecha, m.id AS orden_id \
+               FROM {msg} m LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
+               WHERE m.conversacion_id = $1::text::{cid} \
+                 AND ($2::text IS NULL OR (m.fecha_envio, m.id) < \
+                      (SELECT a.fecha_envio, a.id FROM {msg} a WHERE a.id = $2::text::{mid} AND a.conversacion_id = $1::text::{cid})) \
+               ORDER BY m.fecha_envio DESC, m.id DESC LIMIT $3) t \
+             ORDER BY orden_fecha, orden_id",
+            cols = columnas_mensaje("m", "u"),
+        );
+
+        let mut devuelve = vec!["id", "conversacion_id", "usuario_id", "contenido", "fecha_envio"];
+        let mut columnas_insert = vec!["conversacion_id", "usuario_id", "contenido", "fecha_envio"];
+        let mut valores_insert = vec!["$1::text::".to_owned() + cid, "$2".into(), "$3".into(), "clock_timestamp()".into()];
+        for col in ["editado", "eliminado"] {
+            if e.mensajes.contains(col) {
+                devuelve.push(col);
+                columnas_insert.push(col);
+                valores_insert.push("false".into());
+            }
+        }
+        let toque: Vec<String> = [
+            ("ultima_actualizacion", "n.fecha_envio"),
+            ("ultimo_mensaje_id", "n.id"),
+            ("ultimo_mensaje_timestamp", "n.fecha_envio"),
+        ]
+        .iter()
+        .filter(|(col, _)| c.contains(*col))
+        .map(|(col, v)| format!("{col} = {v}"))
+        .collect();
+        let cte_toque = if toque.is_empty() {
+            String::new()
+        } else {
+            format!(", toque AS (UPDATE {conv} c SET {} FROM nuevo n WHERE c.id = n.conversacion_id)", toque.join(", "))
+        };
+        let insertar = format!(
+            "WITH nuevo AS (INSERT INTO {msg} ({cols}) VALUES ({vals}) RETURNING {ret}){cte_toque} \
+             SELECT {sel} FROM nuevo n LEFT JOIN usuarios u ON u.rut_usuario = n.usuario_id",
+            cols = columnas_insert.join(", "),
+            vals = valores_insert.join(", "),
+            ret = devuelve.join(", "),
+            sel = columnas_mensaje("n", "u"),
+        );
+
+        let valor_marca = if e.marca_es_fecha { "o.fecha_envio" } else { "o.id" };
+        let marcar_leido = format!(
+            "WITH objetivo AS ( \
+               SELECT id, fecha_envio FROM ( \
+                 (SELECT m.id, m.fecha_envio, 0 AS prioridad FROM {msg} m \
+                    WHERE m.conversacion_id = $1::text::{cid} AND m.id = $3::text::{mid}) \
+                 UNION ALL \
+                 (SELECT m.id, m.fecha_envio, 1 FROM {msg} m WHERE m.conversacion_id = $1::text::{cid} \
+                    ORDER BY m.fecha_envio DESC, m.id DESC LIMIT 1)) x \
+               ORDER BY prioridad LIMIT 1) \
+             UPDATE {part} p SET ultimo_mensaje_leido = {valor_marca} FROM objetivo o \
+             WHERE p.conversacion_id = $1::text::{cid} AND p.usuario_id = $2 AND {despues} \
+             RETURNING o.id::text",
+            despues = despues_de_marca("o", "p"),
+        );
+
+        let password = opcional(u, "u", "password_hash", "NULL");
+        let plano = opcional(u, "u", "\"Contraseña\"", "NULL");
+        let busqueda: Vec<String> = ["rut_usuario", "correo", "nombre"]
+            .iter()
+            .filter(|c| u.contains(**c))
+            .map(|c| format!("u.{c} = $1"))
+            .collect();
+        Consultas {
+            credenciales: format!(
+                "SELECT u.rut_usuario::text, {}, {password}::text, {plano}::text FROM usuarios u WHERE {} LIMIT 5",
+                usuario_cols("u"),
+                busqueda.join(" OR ")
+            ),
+            guardar_hash: if u.contains("password_hash") {
+                "UPDATE usuarios SET password_hash = $2 WHERE rut_usuario = $1".into()
+            } else {
+                String::new()
+            },
+            usuario: format!("SELECT u.rut_usuario::text, {} FROM usuarios u WHERE u.rut_usuario = $1", usuario_cols("u")),
+            usuarios_excepto: format!(
+                "SELECT u.rut_usuario::text, {} FROM usuarios u WHERE u.rut_usuario <> $1 ORDER BY {orden_nombre}, u.rut_usuario",
+                usuario_cols("u")
+            ),
+            es_participante: format!(
+                "SELECT 1 FROM {part} WHERE conversacion_id = $1::text::{cid} AND usuario_id = $2 LIMIT 1"
+            ),
+            conversaciones,
+            uno_a_uno,
+            mensajes,
+            insertar,
+            marcar_leido,
+        }
+    }
+}
+
+/// Reads a user from three text columns starting at `i`, after the rut at `i - 1`.
+fn usuario_de(fila: &Row, i: usize) -> Usuario {
+    Usuario::from_columns(fila.get(i - 1), fila.get(i), fila.get(i + 1), fila.get(i + 2))
+}
+
+/// Reads the message columns written by `columnas_mensaje`, starting at `i`.
+fn mensaje_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<Option<Mensaje>> {
+    let Some(id) = fila.get::<_, Option<String>>(i) else { return Ok(None) };
+    let id_de = |texto: &str, kind| {
+        Id::parse(texto, kind).ok_or_else(|| StoreError::Other(format!("unexpected id {texto:?} in the database")))
+    };
+    let autor: String = fila.get(i + 2);
+    Ok(Some(Mensaje {
+        id: id_de(&id, kinds.mensaje)?,
+        conversacion_id: id_de(fila.get(i + 1), kinds.conversacion)?,
+        contenido: fila.get(i + 3),
+        fecha_envio: fila.get::<_, Option<String>>(i + 4).unwrap_or_default(),
+        editado: fila.get(i + 5),
+        eliminado: fila.get(i + 6),
+        autor: Usuario::from_columns(autor.clone(), fila.get(i + 7), fila.get(i + 8), fila.get(i + 9)),
+        usuario_id: autor,
+    }))
+}
+
+/// A participant as `json_build_object` renders it in the conversation list.
+#[derive(Deserialize)]
+struct ParticipanteJson {
+    rut: String,
+    nombre: Option<String>,
+    correo: Option<String>,
+    rol: Option<String>,
+}
+
+const TEXT: Type = Type::TEXT;
+
+#[async_trait]
+impl ChatStore for PostgresStore {
+    fn id_kinds(&self) -> IdKinds {
+        self.kinds
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.filas("SELECT 1", &[]).await.map(|_| ())
+    }
+
+    async fn credenciales(&self, login: &str) -> StoreResult<Vec<Credenciales>> {
+        let filas = self.filas(&self.sql.credenciales, &[(&login, TEXT)]).await?;
+        Ok(filas
+            .iter()
+            .map(|f| Credenciales { usuario: usuario_de(f, 1), password_hash: f.get(4), password_plano: f.get(5) })
+            .collect())
+    }
+
+    async fn guardar_hash(&self, rut: &str, hash: &str) -> StoreResult<()> {
+        if self.sql.guardar_hash.is_empty() {
+            return Ok(());
+        }
+        self.filas(&self.sql.guardar_hash, &[(&rut, TEXT), (&hash, TEXT)]).await.map(|_| ())
+    }
+
+    async fn usuario(&self, rut: &str) -> StoreResult<Option<Usuario>> {
+        let filas = self.filas(&self.sql.usuario, &[(&rut, TEXT)]).await?;
+        Ok(filas.first().map(|f| usuario_de(f, 1)))
+    }
+
+    async fn usuarios_excepto(&self, rut: &str) -> StoreResult<Vec<Usuario>> {
+        let filas = self.filas(&self.sql.usuarios_excepto, &[(&rut, TEXT)]).await?;
+        Ok(filas.iter().map(|f| usuario_de(f, 1)).collect())
+    }
+
+    async fn es_participante(&self, conversacion: &Id, rut: &str) -> StoreResult<bool> {
+        let filas = self.filas(&self.sql.es_participante, &[(&conversacion.as_str(), TEXT), (&rut, TEXT)]).await?;
+        Ok(!filas.is_empty())
+    }
+
+    async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>> {
+        let solo = solo.map(Id::as_str);
+        let filas = self.filas(&self.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)]).await?;
+        let mut lista = Vec::with_capacity(filas.len());
+        for f in &filas {
+            let id: String = f.get(0);
+            let participantes: Vec<ParticipanteJson> = serde_json::from_str(f.get(6))
+                .map_err(|e| StoreError::Other(format!("participants json: {e}")))?;
+            lista.push(Conversacion {
+                id: Id::parse(&id, self.kinds.conversacion)
+                    .ok_or_else(|| StoreError::Other(format!("unexpected conversation id {id:?}")))?,
+                nombre: f.get(1),
+                es_grupal: f.get(2),
+                fecha_creacion: f.get(3),
+                ultimo_mensaje_timestamp: f.get(4),
+                ultima_actualizacion: f.get(5),
+                participantes: participantes
+                    .into_iter()
+                    .map(|p| Usuario::from_columns(p.rut, p.nombre, p.correo, p.rol))
+                    .collect(),
+                no_leidos: f.get(7),
+                ultimo_mensaje: mensaje_de(f, 8, self.kinds)?,
+            });
+        }
+        Ok(lista)
+    }
+
+    async fn conversacion_uno_a_uno(&self, a: &str, b: &str) -> StoreResult<ConversacionUnoAUno> {
+        let (menor, mayor) = if a <= b { (a, b) } else { (b, a) };
+        let consulta = self
+            .sql
+            .uno_a_uno
+            .replace("{a}", &postgres_protocol::escape::escape_literal(a))
+            .replace("{b}", &postgres_protocol::escape::escape_literal(b));
+        // One simple-protocol request = one implicit transaction: the pair's advisory lock is
+        // held until the find-or-create statement after it has committed.
+        let lote = format!(
+            "SELECT pg_advisory_xact_lock({}, {}); {consulta}",
+            LOCK_NAMESPACE,
+            pair_lock_key(menor, mayor)
+        );
+        let trabajo = async {
+            let client = self.cliente().await?;
+            client.simple_query(&lote).await.map_err(clasificar)
+        };
+        let mensajes = tokio::time::timeout(self.timeout, trabajo)
+            .await
+            .map_err(|_| StoreError::Unavailable("query timed out".into()))??;
+        let fila = mensajes
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) if r.len() == 2 => Some(r),
+                _ => None,
+            })
+            .next()
+            .ok_or_else(|| StoreError::Other("find-or-create returned no row".into()))?;
+        let id = fila.get(0).unwrap_or_default();
+        Ok(ConversacionUnoAUno {
+            id: Id::parse(id, self.kinds.conversacion)
+                .ok_or_else(|| StoreError::Other(format!("unexpected conversation id {id:?}")))?,
+            creada: fila.get(1) == Some("t"),
+        })
+    }
+
+    async fn mensajes(&self, conversacion: &Id, antes: Option<&Id>, limite: i64) -> StoreResult<Vec<Mensaje>> {
+        let antes = antes.map(Id::as_str);
+        let filas = self
+            .filas(&self.sql.mensajes, &[(&conversacion.as_str(), TEXT), (&antes, TEXT), (&limite, Type::INT8)])
+            .await?;
+        filas
+            .iter()
+            .filter_map(|f| mensaje_de(f, 0, self.kinds).transpose())
+            .collect()
+    }
+
+    async fn insertar_mensaje(&self, conversacion: &Id, autor: &str, contenido: &str) -> StoreResult<Mensaje> {
+        let filas = self
+            .filas(&self.sql.insertar, &[(&conversacion.as_str(), TEXT), (&autor, TEXT), (&contenido, TEXT)])
+            .await?;
+        match filas.first() {
+            Some(f) => mensaje_de(f, 0, self.kinds)?.ok_or_else(|| StoreError::Other("insert returned no id".into())),
+            None => Err(StoreError::Other("insert returned no row".into())),
+        }
+    }
+
+    async fn marcar_leido(&self, conversacion: &Id, rut: &str, hasta: Option<&Id>) -> StoreResult<Option<Id>> {
+        let hasta = hasta.map(Id::as_str);
+        let filas = self
+            .filas(&self.sql.marcar_leido, &[(&conversacion.as_str(), TEXT), (&rut, TEXT), (&hasta, TEXT)])
+            .await?;
+        Ok(filas.first().and_then(|f| Id::parse(f.get(0), self.kinds.mensaje)))
+    }
+}
+
+/// First key of the pair lock: a fixed namespace ("WCHT") so our locks do not collide with
+/// other users of advisory locks.
+const LOCK_NAMESPACE: i32 = 0x5743_4854;
+
+/// Second key of the pair lock: FNV-1a of the ordered pair, stable across instances and
+/// releases (a collision only serializes two unrelated creations).
+fn pair_lock_key(menor: &str, mayor: &str) -> i32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in menor.bytes().chain([0]).chain(mayor.bytes()) {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogo(tipo_id: &str, extra_conv: &[&str]) -> HashMap<String, HashMap<String, String>> {
+        let tabla = |cols: &[(&str, &str)]| cols.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect();
+        let mut conv: Vec<(&str, &str)> = vec![("id", tipo_id), ("fecha_creacion", "timestamp with time zone")];
+        conv.extend(extra_conv.iter().map(|c| (*c, "text")));
+        HashMap::from([
+            ("chat_conversaciones".to_string(), tabla(&conv)),
+            (
+                "chat_participantes".to_string(),
+                tabla(&[("conversacion_id", tipo_id), ("usuario_id", "text"), ("ultimo_mensaje_leido", tipo_id)]),
+            ),
+            (
+                "chat_mensajes".to_string(),
+                tabla(&[
+                    ("id", tipo_id),
+                    ("conversacion_id", tipo_id),
+                    ("usuario_id", "text"),
+                    ("contenido", "text"),
+                    ("fecha_envio", "timestamp"),
+                ]),
+            ),
+            ("usuarios".to_string(), tabla(&[("rut_usuario", "character varying")])),
+        ])
+    }
+
+    #[test]
+    fn detects_id_types_and_optional_columns() {
+        let e = Esquema::desde_catalogo(None, &catalogo("uuid", &["nombre"])).unwrap();
+        assert_eq!(e.kinds(), IdKinds { conversacion: IdKind::Uuid, mensaje: IdKind::Uuid });
+        let sql = Consultas::new(&e);
+        assert!(sql.conversaciones.contains("c.nombre"));
+        assert!(!sql.conversaciones.contains("c.es_grupal"), "absent columns are not referenced");
+        assert!(!sql.insertar.contains("toque"), "no conversation columns to keep current");
+
+        let e = Esquema::desde_catalogo(None, &catalogo("bigint", &["ultima_actualizacion"])).unwrap();
+        assert_eq!(e.kinds().conversacion, IdKind::Integer);
+        assert!(Consultas::new(&e).insertar.contains("ultima_actualizacion = n.fecha_envio"));
+    }
+
+    #[test]
+    fn refuses_missing_tables_columns_and_odd_id_types() {
+        assert!(Esquema::desde_catalogo(None, &HashMap::new()).is_err());
+        assert!(Esquema::desde_catalogo(Some(TableVariant::ChatSuffix), &catalogo("bigint", &[])).is_err());
+        assert!(Esquema::desde_catalogo(None, &catalogo("text", &[])).is_err());
+        let mut sin_contenido = catalogo("bigint", &[]);
+        sin_contenido.get_mut("chat_mensajes").unwrap().remove("contenido");
+        assert!(Esquema::desde_catalogo(None, &sin_contenido).unwrap_err().contains("contenido"));
+    }
+
+    #[test]
+    fn pair_lock_key_is_stable_and_order_sensitive_only_by_design() {
+        assert_eq!(pair_lock_key("1-9", "2-7"), pair_lock_key("1-9", "2-7"));
+        assert_ne!(pair_lock_key("1-9", "2-7"), pair_lock_key("1-92", "-7"));
+    }
+}

@@ -1,0 +1,683 @@
+/*
+ * Chat interno de Weigence: lista de conversaciones, mensajes y chat nuevo.
+ *
+ * JavaScript simple (ES2017), sin dependencias ni compilación. Hoy funciona por
+ * sondeo REST cada 5 s; una capa Socket.IO puede sumarse llamando a
+ * agregarMensaje(), cargarConversaciones() y cargarMensajes().
+ *
+ * Todo texto que viene del servidor llega al DOM con textContent, nunca con
+ * innerHTML. Los ids se comparan como cadenas: pueden ser números o uuid.
+ */
+(function () {
+  'use strict';
+
+  const INTERVALO_SONDEO_MS = 5000;
+  const DURACION_AVISO_MS = 4000;
+  const MARGEN_FINAL_PX = 80;
+  const ALTURA_MAXIMA_ENTRADA_PX = 160;
+
+  const ESTADOS_CONEXION = {
+    sondeo: 'Sin conexión en tiempo real',
+    caido: 'Sin conexión con el servidor'
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  const dom = {
+    lista: $('lista-conversaciones'),
+    area: $('area-conversacion'),
+    sinConversacion: $('sin-conversacion'),
+    mensajes: $('mensajes-contenedor'),
+    chatNombre: $('chat-nombre'),
+    chatInfo: $('chat-info'),
+    chatAvatar: $('chat-avatar'),
+    entrada: $('input-mensaje'),
+    formulario: $('form-enviar-mensaje'),
+    btnNuevoChat: $('btn-nuevo-chat'),
+    btnVolver: $('btn-volver'),
+    modal: $('modal-nuevo-chat'),
+    cerrarModal: $('cerrar-modal'),
+    fondoModal: $('modal-backdrop'),
+    listaUsuarios: $('lista-usuarios'),
+    buscarUsuario: $('buscar-usuario'),
+    buscarConversacion: $('buscar-conversacion'),
+    estadoConexion: $('estado-conexion'),
+    aviso: $('aviso')
+  };
+  dom.btnEnviar = dom.formulario.querySelector('button[type="submit"]');
+
+  const YO = document.body.dataset.usuarioId || '';
+  const META_CSRF = document.querySelector('meta[name="csrf-token"]');
+  const CSRF = META_CSRF ? META_CSRF.content : '';
+  const TITULO_BASE = document.title;
+  const PANTALLA_ANGOSTA = window.matchMedia('(max-width: 767px)');
+
+  const estado = {
+    conversaciones: [],
+    actual: null,             // conversación abierta (objeto C del contrato)
+    mensajes: [],             // mensajes mostrados, en el mismo orden que el DOM
+    idsMostrados: new Set(),  // String(id) de cada mensaje mostrado
+    ultimoMarcado: null,      // id del último mensaje enviado a marcar-leido
+    usuarios: [],
+    pendiente: null,          // último envío sin confirmar, para reutilizar su client_id
+    enviando: false,
+    creando: false,
+    sondeando: false,
+    temporizadorAviso: 0
+  };
+
+  /* ---------- utilidades ---------- */
+
+  class ErrorApi extends Error {
+    constructor(mensaje, status) {
+      super(mensaje);
+      this.status = status;
+    }
+  }
+
+  function existe(valor) {
+    return valor !== null && valor !== undefined;
+  }
+
+  function mismoId(a, b) {
+    return existe(a) && existe(b) && String(a) === String(b);
+  }
+
+  function idActual() {
+    return estado.actual ? String(estado.actual.id) : null;
+  }
+
+  function crear(etiqueta, clase, texto) {
+    const elemento = document.createElement(etiqueta);
+    if (clase) elemento.className = clase;
+    if (existe(texto)) elemento.textContent = texto;
+    return elemento;
+  }
+
+  /** Minúsculas y sin tildes, para buscar «jose» y encontrar «José». */
+  function normalizar(texto) {
+    return String(texto || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+  }
+
+  function iniciales(nombre) {
+    const palabras = String(nombre || '').trim().split(/\s+/).filter(Boolean);
+    const letras = palabras.length > 1
+      ? Array.from(palabras[0])[0] + Array.from(palabras[1])[0]
+      : Array.from(palabras[0] || 'U').slice(0, 2).join('');
+    return letras.toUpperCase();
+  }
+
+  function capitalizar(texto) {
+    const limpio = String(texto || '');
+    return limpio.charAt(0).toUpperCase() + limpio.slice(1);
+  }
+
+  function nuevoIdCliente() {
+    if (typeof crypto.randomUUID === 'function') return crypto.randomUUID(); // solo en contextos seguros
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  /* ---------- fechas ---------- */
+
+  /** Acepta ISO 8601 y el formato de Postgres («2024-05-01 10:00:00.123456+00»). */
+  function parsearFecha(valor) {
+    if (!valor) return null;
+    const texto = String(valor).trim()
+      .replace(' ', 'T')
+      .replace(/(\.\d{3})\d+/, '$1')
+      .replace(/(:\d{2}(?:\.\d+)?)([+-]\d{2})$/, '$1$2:00');
+    const fecha = new Date(texto);
+    return isNaN(fecha.getTime()) ? null : fecha;
+  }
+
+  function mismoDia(a, b) {
+    return a.toDateString() === b.toDateString();
+  }
+
+  function formatoHora(fecha) {
+    return fecha.toLocaleTimeString('es-CL', { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function tiempoRelativo(fecha) {
+    const segundos = (Date.now() - fecha.getTime()) / 1000;
+    if (segundos < 60) return 'ahora';
+    if (segundos < 3600) return 'hace ' + Math.floor(segundos / 60) + ' min';
+    const hoy = new Date();
+    if (mismoDia(fecha, hoy)) return formatoHora(fecha);
+    const ayer = new Date(hoy.getFullYear(), hoy.getMonth(), hoy.getDate() - 1);
+    if (mismoDia(fecha, ayer)) return 'ayer';
+    if (segundos < 6 * 86400) return fecha.toLocaleDateString('es-CL', { weekday: 'short' });
+    return fecha.toLocaleDateString('es-CL', { day: '2-digit', month: '2-digit', year: '2-digit' });
+  }
+
+  function horaMensaje(fecha) {
+    if (mismoDia(fecha, new Date())) return formatoHora(fecha);
+    return fecha.toLocaleDateString('es-CL', { day: '2-digit', month: '2-digit' }) + ' ' + formatoHora(fecha);
+  }
+
+  /** Un <time> con el texto formateado y la fecha completa como tooltip. */
+  function elementoHora(valor, formatear, clase) {
+    const fecha = parsearFecha(valor);
+    const elemento = crear('time', clase, fecha ? formatear(fecha) : '');
+    if (fecha) {
+      elemento.dateTime = fecha.toISOString();
+      elemento.title = fecha.toLocaleString('es-CL');
+    }
+    return elemento;
+  }
+
+  /* ---------- API ---------- */
+
+  async function api(metodo, url, cuerpo) {
+    const opciones = { method: metodo, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (existe(cuerpo)) {
+      opciones.headers['Content-Type'] = 'application/json';
+      opciones.headers['X-CSRFToken'] = CSRF;
+      opciones.body = JSON.stringify(cuerpo);
+    }
+    let respuesta;
+    try {
+      respuesta = await fetch(url, opciones);
+    } catch (error) {
+      throw new ErrorApi('Sin conexión con el servidor', 0);
+    }
+    if (respuesta.status === 401) {
+      window.location.href = '/';
+      throw new ErrorApi('No autenticado', 401);
+    }
+    const datos = await respuesta.json().catch(() => ({}));
+    if (!respuesta.ok) throw new ErrorApi(textoError(respuesta.status, datos), respuesta.status);
+    return datos;
+  }
+
+  function textoError(status, datos) {
+    if (datos && typeof datos.error === 'string' && datos.error) return datos.error;
+    return status >= 500 ? 'Error del servidor, inténtalo de nuevo' : 'Solicitud rechazada (' + status + ')';
+  }
+
+  /** Errores de red o HTTP: aviso visible salvo en tareas de fondo; los fallos de código se propagan. */
+  function manejarError(error, silencioso) {
+    if (!(error instanceof ErrorApi)) throw error;
+    if (error.status === 401) return; // ya se está redirigiendo al login
+    if (error.status === 0) mostrarEstadoConexion('caido');
+    if (!silencioso) mostrarAviso(error.message);
+  }
+
+  /* ---------- avisos y estado ---------- */
+
+  function mostrarAviso(texto) {
+    dom.aviso.textContent = texto;
+    dom.aviso.classList.remove('hidden');
+    clearTimeout(estado.temporizadorAviso);
+    estado.temporizadorAviso = setTimeout(() => dom.aviso.classList.add('hidden'), DURACION_AVISO_MS);
+  }
+
+  function mostrarEstadoConexion(clave) {
+    dom.estadoConexion.textContent = ESTADOS_CONEXION[clave];
+    dom.estadoConexion.dataset.estado = clave;
+  }
+
+  function actualizarTitulo() {
+    const total = estado.conversaciones.reduce((suma, c) => suma + contarNoLeidos(c), 0);
+    document.title = (total > 0 ? '(' + total + ') ' : '') + TITULO_BASE;
+  }
+
+  /* ---------- conversaciones ---------- */
+
+  function nombreUsuario(usuario) {
+    return (usuario && (usuario.nombre_completo || usuario.nombre)) || 'Usuario';
+  }
+
+  function detalleUsuario(usuario) {
+    return [capitalizar(usuario.rol), usuario.email].filter(Boolean).join(' · ');
+  }
+
+  function otroParticipante(c) {
+    return (c.participantes || [])[0] || null;
+  }
+
+  function nombreConversacion(c) {
+    if (c.es_grupal) return c.nombre || 'Grupo sin nombre';
+    const otro = otroParticipante(c);
+    return otro ? nombreUsuario(otro) : (c.nombre || 'Usuario');
+  }
+
+  function infoConversacion(c) {
+    if (c.es_grupal) return ((c.participantes || []).length + 1) + ' participantes';
+    const otro = otroParticipante(c);
+    return otro ? detalleUsuario(otro) : '';
+  }
+
+  function esPropio(m) {
+    if (typeof m.es_propio === 'boolean') return m.es_propio;
+    if (typeof m.es_mio === 'boolean') return m.es_mio;
+    return mismoId(m.usuario_id, YO);
+  }
+
+  function vistaPrevia(c) {
+    const ultimo = c.ultimo_mensaje;
+    if (!ultimo) return 'Sin mensajes';
+    return (esPropio(ultimo) ? 'Tú: ' : '') + String(ultimo.contenido || '');
+  }
+
+  function fechaActividad(c) {
+    return (c.ultimo_mensaje && c.ultimo_mensaje.fecha_envio) ||
+      c.ultimo_mensaje_timestamp || c.ultima_actualizacion || c.fecha_creacion;
+  }
+
+  function contarNoLeidos(c) {
+    return Number(c.no_leidos || c.mensajes_no_leidos || 0);
+  }
+
+  function buscarConversacionPorId(id) {
+    return estado.conversaciones.find((c) => mismoId(c.id, id)) || null;
+  }
+
+  async function cargarConversaciones() {
+    const datos = await api('GET', '/api/chat/conversaciones');
+    estado.conversaciones = datos.conversaciones || [];
+    const abierta = estado.actual && buscarConversacionPorId(estado.actual.id);
+    if (abierta) {
+      estado.actual = abierta;
+      mostrarCabecera(abierta);
+    }
+    renderConversaciones();
+  }
+
+  function renderConversaciones() {
+    const filtro = normalizar(dom.buscarConversacion.value);
+    const visibles = estado.conversaciones.filter((c) => normalizar(nombreConversacion(c)).includes(filtro));
+    const enfocada = dom.lista.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+
+    const fragmento = document.createDocumentFragment();
+    visibles.forEach((c) => fragmento.appendChild(elementoConversacion(c)));
+    if (visibles.length === 0) {
+      fragmento.appendChild(crear('li', 'lista-vacia', filtro ? 'Sin resultados' : 'Aún no tienes conversaciones'));
+    }
+    dom.lista.textContent = '';
+    dom.lista.appendChild(fragmento);
+
+    // Volver a enfocar la misma conversación tras redibujar la lista.
+    const boton = enfocada && Array.from(dom.lista.querySelectorAll('button[data-id]')).find((b) => b.dataset.id === enfocada);
+    if (boton) boton.focus();
+    actualizarTitulo();
+  }
+
+  function elementoConversacion(c) {
+    const activa = mismoId(c.id, idActual());
+    // La conversación abierta y visible se marca como leída en cada sondeo.
+    const noLeidos = activa && !document.hidden ? 0 : contarNoLeidos(c);
+
+    const boton = crear('button', 'conversacion' + (activa ? ' activa' : '') + (noLeidos > 0 ? ' con-no-leidos' : ''));
+    boton.type = 'button';
+    boton.dataset.id = String(c.id);
+    if (activa) boton.setAttribute('aria-current', 'true');
+
+    const nombre = nombreConversacion(c);
+    const cuerpo = crear('span', 'conversacion-cuerpo');
+    const filaSuperior = crear('span', 'conversacion-fila');
+    filaSuperior.append(
+      crear('span', 'conversacion-nombre', nombre),
+      elementoHora(fechaActividad(c), tiempoRelativo, 'conversacion-hora')
+    );
+    const filaInferior = crear('span', 'conversacion-fila');
+    filaInferior.appendChild(crear('span', 'conversacion-preview', vistaPrevia(c)));
+    if (noLeidos > 0) {
+      const insignia = crear('span', 'insignia', noLeidos > 99 ? '99+' : String(noLeidos));
+      insignia.setAttribute('aria-label', noLeidos + ' sin leer');
+      filaInferior.appendChild(insignia);
+    }
+    cuerpo.append(filaSuperior, filaInferior);
+    boton.append(crear('span', 'avatar', iniciales(nombre)), cuerpo);
+
+    const item = crear('li');
+    item.appendChild(boton);
+    return item;
+  }
+
+  function alElegirConversacion(evento) {
+    const boton = evento.target.closest('button[data-id]');
+    const c = boton && buscarConversacionPorId(boton.dataset.id);
+    if (c && !mismoId(c.id, idActual())) abrirConversacion(c);
+  }
+
+  function mostrarCabecera(c) {
+    const nombre = nombreConversacion(c);
+    dom.chatNombre.textContent = nombre;
+    dom.chatInfo.textContent = infoConversacion(c);
+    dom.chatAvatar.textContent = iniciales(nombre);
+  }
+
+  async function abrirConversacion(c) {
+    estado.actual = c;
+    reiniciarMensajes();
+    mostrarCabecera(c);
+    dom.sinConversacion.classList.add('hidden');
+    dom.area.classList.remove('hidden');
+    document.body.classList.add('con-conversacion');
+    renderConversaciones();
+    if (!PANTALLA_ANGOSTA.matches) dom.entrada.focus(); // en móvil no abrir el teclado sin pedirlo
+
+    dom.mensajes.classList.add('cargando');
+    try {
+      await cargarMensajes();
+    } catch (error) {
+      manejarError(error);
+    } finally {
+      if (mismoId(c.id, idActual())) dom.mensajes.classList.remove('cargando');
+    }
+  }
+
+  /** Vuelve a la lista (en pantallas angostas solo se ve un panel a la vez). */
+  function cerrarConversacion() {
+    estado.actual = null;
+    reiniciarMensajes();
+    dom.area.classList.add('hidden');
+    dom.sinConversacion.classList.remove('hidden');
+    document.body.classList.remove('con-conversacion');
+    renderConversaciones();
+  }
+
+  /* ---------- mensajes ---------- */
+
+  function reiniciarMensajes() {
+    estado.mensajes = [];
+    estado.idsMostrados.clear();
+    estado.ultimoMarcado = null;
+    dom.mensajes.textContent = '';
+  }
+
+  /** Ordena por fecha_envio y, a igual fecha, por id (numérico si ambos lo son). */
+  function compararMensajes(a, b) {
+    const fechaA = parsearFecha(a.fecha_envio);
+    const fechaB = parsearFecha(b.fecha_envio);
+    return (fechaA && fechaB ? fechaA - fechaB : 0) || compararIds(a.id, b.id);
+  }
+
+  function compararIds(a, b) {
+    const x = String(a);
+    const y = String(b);
+    if (/^\d+$/.test(x) && /^\d+$/.test(y) && x.length !== y.length) return x.length - y.length;
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+
+  async function cargarMensajes() {
+    const id = idActual();
+    if (id === null) return;
+    const datos = await api('GET', '/api/chat/mensajes/' + encodeURIComponent(id));
+    if (id !== idActual()) return; // se abrió otra conversación mientras tanto
+    agregarMensajes(datos.mensajes || []);
+    marcarLeido();
+  }
+
+  /** Inserta un mensaje de la conversación abierta en su lugar; false si ya estaba o es de otra. */
+  function insertarMensaje(m) {
+    const actual = idActual();
+    if (!m || !existe(m.id) || actual === null) return false;
+    if (existe(m.conversacion_id) && !mismoId(m.conversacion_id, actual)) return false;
+    if (estado.idsMostrados.has(String(m.id))) return false;
+
+    let posicion = estado.mensajes.length;
+    while (posicion > 0 && compararMensajes(estado.mensajes[posicion - 1], m) > 0) posicion -= 1;
+    estado.mensajes.splice(posicion, 0, m);
+    estado.idsMostrados.add(String(m.id));
+    dom.mensajes.insertBefore(elementoMensaje(m), dom.mensajes.children[posicion] || null);
+    return true;
+  }
+
+  /** Agrega varios mensajes; baja al final solo si el usuario ya estaba abajo. */
+  function agregarMensajes(lista) {
+    const estabaAbajo = estaCercaDelFinal();
+    const nuevos = lista.filter(insertarMensaje).length;
+    if (nuevos > 0 && estabaAbajo) desplazarAlFinal();
+    return nuevos;
+  }
+
+  function agregarMensaje(m) {
+    return agregarMensajes([m]) === 1;
+  }
+
+  function elementoMensaje(m) {
+    const propio = esPropio(m);
+    const fila = crear('div', 'mensaje ' + (propio ? 'mensaje-propio' : 'mensaje-ajeno'));
+    fila.dataset.id = String(m.id);
+
+    const burbuja = crear('div', 'burbuja');
+    if (!propio && estado.actual && estado.actual.es_grupal) {
+      burbuja.appendChild(crear('span', 'burbuja-autor', nombreUsuario(m.usuario)));
+    }
+    burbuja.appendChild(m.eliminado
+      ? crear('p', 'burbuja-texto eliminado', 'Mensaje eliminado')
+      : crear('p', 'burbuja-texto', String(m.contenido || '')));
+
+    const pie = crear('span', 'burbuja-pie');
+    pie.appendChild(elementoHora(m.fecha_envio, horaMensaje));
+    if (m.editado && !m.eliminado) pie.appendChild(crear('span', 'editado', 'editado'));
+    burbuja.appendChild(pie);
+
+    fila.appendChild(burbuja);
+    return fila;
+  }
+
+  function estaCercaDelFinal() {
+    const caja = dom.mensajes;
+    return caja.scrollHeight - caja.scrollTop - caja.clientHeight < MARGEN_FINAL_PX;
+  }
+
+  function desplazarAlFinal() {
+    dom.mensajes.scrollTop = dom.mensajes.scrollHeight;
+  }
+
+  /** Avisa hasta el último mensaje mostrado, una sola vez y solo si la pestaña está visible. */
+  async function marcarLeido() {
+    const id = idActual();
+    const ultimo = estado.mensajes[estado.mensajes.length - 1];
+    if (id === null || !ultimo || document.hidden || mismoId(ultimo.id, estado.ultimoMarcado)) return;
+
+    estado.ultimoMarcado = ultimo.id;
+    try {
+      await api('POST', '/api/chat/mensaje/marcar-leido', { conversacion_id: id, mensaje_id: ultimo.id });
+    } catch (error) {
+      if (id === idActual()) estado.ultimoMarcado = null; // reintentar en el próximo sondeo
+      manejarError(error, true);
+      return;
+    }
+    const c = buscarConversacionPorId(id);
+    if (c && contarNoLeidos(c) > 0) {
+      c.no_leidos = 0;
+      c.mensajes_no_leidos = 0;
+      renderConversaciones();
+    }
+  }
+
+  /** Reutiliza el client_id si se reintenta el mismo texto, para que el servidor no lo duplique. */
+  function idClienteParaEnvio(conversacionId, contenido) {
+    const previo = estado.pendiente;
+    if (!previo || previo.conversacionId !== conversacionId || previo.contenido !== contenido) {
+      estado.pendiente = { conversacionId, contenido, clientId: nuevoIdCliente() };
+    }
+    return estado.pendiente.clientId;
+  }
+
+  async function enviarMensaje() {
+    const id = idActual();
+    const contenido = dom.entrada.value.trim();
+    if (id === null || !contenido || estado.enviando) return;
+
+    estado.enviando = true;
+    dom.btnEnviar.disabled = true;
+    try {
+      const datos = await api('POST', '/api/chat/mensaje/enviar', {
+        conversacion_id: id,
+        contenido,
+        client_id: idClienteParaEnvio(id, contenido)
+      });
+      estado.pendiente = null;
+      if (id === idActual()) {
+        dom.entrada.value = '';
+        ajustarAltura();
+        agregarMensaje(datos.mensaje);
+        desplazarAlFinal();
+      }
+      cargarConversaciones().catch((error) => manejarError(error, true));
+    } catch (error) {
+      manejarError(error);
+    } finally {
+      estado.enviando = false;
+      dom.btnEnviar.disabled = false;
+    }
+  }
+
+  /** Intro envía; Mayús+Intro inserta un salto de línea. */
+  function alPulsarTecla(evento) {
+    if (evento.key === 'Enter' && !evento.shiftKey && !evento.isComposing) {
+      evento.preventDefault();
+      enviarMensaje();
+    }
+  }
+
+  /** El área de texto crece con el contenido hasta un máximo. */
+  function ajustarAltura() {
+    dom.entrada.style.height = 'auto';
+    dom.entrada.style.height = Math.min(dom.entrada.scrollHeight, ALTURA_MAXIMA_ENTRADA_PX) + 'px';
+  }
+
+  /* ---------- chat nuevo ---------- */
+
+  function modalAbierto() {
+    return !dom.modal.classList.contains('hidden');
+  }
+
+  function abrirModal() {
+    dom.modal.classList.remove('hidden');
+    dom.buscarUsuario.value = '';
+    dom.buscarUsuario.focus();
+    cargarUsuarios();
+  }
+
+  function cerrarModal() {
+    dom.modal.classList.add('hidden');
+    dom.btnNuevoChat.focus();
+  }
+
+  async function cargarUsuarios() {
+    mostrarMensajeUsuarios('Cargando usuarios…');
+    try {
+      const datos = await api('GET', '/api/chat/usuarios');
+      estado.usuarios = datos.usuarios || [];
+      renderUsuarios();
+    } catch (error) {
+      mostrarMensajeUsuarios('No se pudieron cargar los usuarios');
+      manejarError(error);
+    }
+  }
+
+  function mostrarMensajeUsuarios(texto) {
+    dom.listaUsuarios.textContent = '';
+    dom.listaUsuarios.appendChild(crear('li', 'lista-vacia', texto));
+  }
+
+  function renderUsuarios() {
+    const filtro = normalizar(dom.buscarUsuario.value);
+    const visibles = estado.usuarios.filter((u) =>
+      normalizar([nombreUsuario(u), u.email, u.rol].join(' ')).includes(filtro));
+    if (visibles.length === 0) {
+      mostrarMensajeUsuarios(filtro ? 'Sin resultados' : 'No hay otros usuarios');
+      return;
+    }
+    const fragmento = document.createDocumentFragment();
+    visibles.forEach((u) => fragmento.appendChild(elementoUsuario(u)));
+    dom.listaUsuarios.textContent = '';
+    dom.listaUsuarios.appendChild(fragmento);
+  }
+
+  function elementoUsuario(u) {
+    const nombre = nombreUsuario(u);
+    const boton = crear('button', 'usuario');
+    boton.type = 'button';
+    boton.dataset.id = String(u.id);
+    const textos = crear('span', 'usuario-textos');
+    textos.append(crear('span', 'usuario-nombre', nombre), crear('span', 'usuario-detalle', detalleUsuario(u)));
+    boton.append(crear('span', 'avatar', iniciales(nombre)), textos);
+
+    const item = crear('li');
+    item.appendChild(boton);
+    return item;
+  }
+
+  function alElegirUsuario(evento) {
+    const boton = evento.target.closest('button[data-id]');
+    const usuario = boton && estado.usuarios.find((u) => mismoId(u.id, boton.dataset.id));
+    if (usuario) crearConversacion(usuario);
+  }
+
+  /** Busca o crea el chat 1:1 con el usuario elegido y lo abre. */
+  async function crearConversacion(usuario) {
+    if (estado.creando) return;
+    estado.creando = true;
+    try {
+      const datos = await api('POST', '/api/chat/conversacion/crear', { participantes: [YO, usuario.id] });
+      const conversacion = datos.conversacion || {};
+      const id = String(existe(datos.conversacion_id) ? datos.conversacion_id : conversacion.id);
+      cerrarModal();
+      await cargarConversaciones().catch((error) => manejarError(error, true));
+      // Si la lista aún no la trae, se abre con lo que devolvió la creación.
+      abrirConversacion(buscarConversacionPorId(id) ||
+        Object.assign({ es_grupal: false, nombre: null, participantes: [usuario] }, conversacion, { id }));
+    } catch (error) {
+      manejarError(error);
+    } finally {
+      estado.creando = false;
+    }
+  }
+
+  /* ---------- sondeo ---------- */
+
+  /** Recarga la lista y los mensajes de la conversación abierta; nunca dos a la vez. */
+  async function sondear() {
+    if (estado.sondeando) return;
+    estado.sondeando = true;
+    try {
+      await cargarConversaciones();
+      await cargarMensajes();
+      mostrarEstadoConexion('sondeo');
+    } catch (error) {
+      manejarError(error, true);
+    } finally {
+      estado.sondeando = false;
+    }
+  }
+
+  function alCambiarVisibilidad() {
+    if (!document.hidden) sondear();
+  }
+
+  function alPulsarTeclaGlobal(evento) {
+    if (evento.key === 'Escape' && modalAbierto()) cerrarModal();
+  }
+
+  function iniciar() {
+    dom.lista.addEventListener('click', alElegirConversacion);
+    dom.buscarConversacion.addEventListener('input', renderConversaciones);
+    dom.btnVolver.addEventListener('click', cerrarConversacion);
+    dom.formulario.addEventListener('submit', (evento) => {
+      evento.preventDefault();
+      enviarMensaje();
+    });
+    dom.entrada.addEventListener('keydown', alPulsarTecla);
+    dom.entrada.addEventListener('input', ajustarAltura);
+    dom.btnNuevoChat.addEventListener('click', abrirModal);
+    dom.cerrarModal.addEventListener('click', cerrarModal);
+    dom.fondoModal.addEventListener('click', cerrarModal);
+    dom.buscarUsuario.addEventListener('input', renderUsuarios);
+    dom.listaUsuarios.addEventListener('click', alElegirUsuario);
+    document.addEventListener('keydown', alPulsarTeclaGlobal);
+    document.addEventListener('visibilitychange', alCambiarVisibilidad);
+
+    sondear();
+    setInterval(sondear, INTERVALO_SONDEO_MS);
+  }
+
+  iniciar();
+}());
