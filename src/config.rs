@@ -97,8 +97,13 @@ impl Settings {
 
     /// Builds settings from any name → value lookup (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let secret_key = get("SECRET_KEY").ok_or_else(|| ConfigError("SECRET_KEY is required".into()))?;
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let secret_key =
+            get("SECRET_KEY").ok_or_else(|| ConfigError("SECRET_KEY is required".into()))?;
         let database_url = get("DATABASE_URL");
         let supabase_url = get("SUPABASE_URL");
         if database_url.is_none() {
@@ -114,7 +119,11 @@ impl Settings {
             secret_key_fallbacks: list(get("SECRET_KEY_FALLBACKS")),
             database_url,
             supabase_url,
-            prepared_statements: parse_bool(&get, "DATABASE_PREPARED_STATEMENTS", prepared_default)?,
+            prepared_statements: parse_bool(
+                &get,
+                "DATABASE_PREPARED_STATEMENTS",
+                prepared_default,
+            )?,
             pool_size: parse_num(&get, "DATABASE_POOL_SIZE", 16)?,
             database_timeout: Duration::from_millis(parse_num(&get, "DATABASE_TIMEOUT_MS", 5000)?),
             table_variant: match get("CHAT_TABLES").as_deref() {
@@ -122,11 +131,17 @@ impl Settings {
                 Some("chat_*") => Some(TableVariant::ChatPrefix),
                 Some("*_chat") => Some(TableVariant::ChatSuffix),
                 Some(other) => {
-                    return Err(ConfigError(format!("CHAT_TABLES must be \"chat_*\" or \"*_chat\", not {other:?}")));
+                    return Err(ConfigError(format!(
+                        "CHAT_TABLES must be \"chat_*\" or \"*_chat\", not {other:?}"
+                    )));
                 }
             },
             session_cookie_name: get("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()),
-            session_lifetime: Duration::from_secs(parse_num(&get, "PERMANENT_SESSION_LIFETIME", 30 * 24 * 3600)?),
+            session_lifetime: Duration::from_secs(parse_num(
+                &get,
+                "PERMANENT_SESSION_LIFETIME",
+                30 * 24 * 3600,
+            )?),
             session_cookie_secure: parse_bool(&get, "SESSION_COOKIE_SECURE", false)?,
             host: get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: parse_num(&get, "PORT", 5000)?,
@@ -146,23 +161,41 @@ impl Settings {
 
 fn list(value: Option<String>) -> Vec<String> {
     value
-        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-fn parse_num<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, name: &str, default: T) -> Result<T, ConfigError> {
+fn parse_num<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
     match get(name) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|_| ConfigError(format!("{name} must be a non-negative integer, not {v:?}"))),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ConfigError(format!("{name} must be a non-negative integer, not {v:?}"))),
     }
 }
 
-fn parse_bool(get: &impl Fn(&str) -> Option<String>, name: &str, default: bool) -> Result<bool, ConfigError> {
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match get(name).map(|v| v.to_ascii_lowercase()) {
         None => Ok(default),
         Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
         Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
-        Some(v) => Err(ConfigError(format!("{name} must be true or false, not {v:?}"))),
+        Some(v) => Err(ConfigError(format!(
+            "{name} must be true or false, not {v:?}"
+        ))),
     }
 }
 
@@ -171,7 +204,10 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -195,12 +231,23 @@ mod tests {
     #[test]
     fn bad_numbers_and_booleans_are_refused() {
         assert!(settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "u"), ("PORT", "http")]).is_err());
-        assert!(settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "u"), ("SESSION_COOKIE_SECURE", "maybe")]).is_err());
+        assert!(
+            settings(&[
+                ("SECRET_KEY", "k"),
+                ("DATABASE_URL", "u"),
+                ("SESSION_COOKIE_SECURE", "maybe")
+            ])
+            .is_err()
+        );
     }
 
     #[test]
     fn transaction_pooler_port_disables_prepared_statements() {
-        let s = settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "postgres://h:6543/db")]).unwrap();
+        let s = settings(&[
+            ("SECRET_KEY", "k"),
+            ("DATABASE_URL", "postgres://h:6543/db"),
+        ])
+        .unwrap();
         assert!(!s.prepared_statements);
     }
 

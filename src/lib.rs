@@ -63,7 +63,11 @@ impl Application {
         ));
         let estado = Arc::new(http::Estado {
             servicio,
-            codec: SessionCodec::new(&settings.secret_key, &settings.secret_key_fallbacks, settings.session_lifetime),
+            codec: SessionCodec::new(
+                &settings.secret_key,
+                &settings.secret_key_fallbacks,
+                settings.session_lifetime,
+            ),
             cookie: http::sesion::AjustesCookie {
                 nombre: settings.session_cookie_name.clone(),
                 segura: settings.session_cookie_secure,
@@ -80,8 +84,14 @@ impl Application {
             .local_addr()
             .into_iter()
             .find_map(|a| a.as_socket_addr().copied())
-            .ok_or_else(|| StartError::Bind(direccion, std::io::Error::other("no local address")))?;
-        Ok(Application { acceptor, direccion: local, rutas: http::rutas(estado, &settings.static_dir).boxed() })
+            .ok_or_else(|| {
+                StartError::Bind(direccion, std::io::Error::other("no local address"))
+            })?;
+        Ok(Application {
+            acceptor,
+            direccion: local,
+            rutas: http::rutas(estado, &settings.static_dir).boxed(),
+        })
     }
 
     /// The address actually bound.
@@ -91,7 +101,10 @@ impl Application {
 
     /// Serves until `apagar` completes, then stops accepting and lets in-flight requests
     /// finish (bounded by a grace period).
-    pub async fn run_until_stopped(self, apagar: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        apagar: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.rutas, apagar, Some(GRACIA_APAGADO))
             .await

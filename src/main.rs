@@ -27,7 +27,9 @@ async fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let app = match Application::build(settings).await {
@@ -38,7 +40,10 @@ async fn main() -> ExitCode {
         }
     };
     println!("weigence-chat listening on http://{}", app.address());
-    match app.run_until_stopped(weigence_chat::senal_de_apagado()).await {
+    match app
+        .run_until_stopped(weigence_chat::senal_de_apagado())
+        .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("weigence-chat stopped with an error: {e}");

@@ -1,6 +1,7 @@
 """Mint and verify Flask session cookies with the real Flask, for the compatibility tests.
 
     python flask_cookie.py mint SECRET '{"usuario_id": "1-9"}' [UNIX_TIME]  -> prints a cookie
+                                           (the JSON may use Flask's tags: {" t": [..]} is a tuple)
     python flask_cookie.py verify SECRET COOKIE [MAX_AGE_SECONDS]          -> prints the session JSON
                                                                                  (exit 1 if refused)
 """
@@ -11,7 +12,7 @@ from datetime import timedelta
 from unittest import mock
 
 from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, session_json_serializer
 from itsdangerous import BadSignature
 
 
@@ -26,7 +27,8 @@ def serializer(secret, max_age=None):
 def main(argv):
     command, secret = argv[1], argv[2]
     if command == "mint":
-        data = json.loads(argv[3])
+        # Input in Flask's tagged JSON, so tests can mint tuples ({" t": [...]}), bytes, etc.
+        data = session_json_serializer.loads(argv[3])
         now = float(argv[4]) if len(argv) > 4 else time.time()
         _, s = serializer(secret)
         with mock.patch("time.time", return_value=now):

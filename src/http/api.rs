@@ -49,30 +49,56 @@ impl ChatApi {
     #[oai(path = "/usuarios", method = "get")]
     async fn usuarios(&self, yo: Autenticado) -> Api<Ok200<ListaUsuarios>> {
         let usuarios = yo.servicio.usuarios(&yo.actor).await?;
-        Ok(Ok200::Ok(Json(ListaUsuarios { usuarios: usuarios.iter().map(UsuarioJson::from).collect() })))
+        Ok(Ok200::Ok(Json(ListaUsuarios {
+            usuarios: usuarios.iter().map(UsuarioJson::from).collect(),
+        })))
     }
 
     /// The caller's conversations, most recent activity first, with unread counts.
     #[oai(path = "/conversaciones", method = "get")]
     async fn conversaciones(&self, yo: Autenticado) -> Api<Ok200<ListaConversaciones>> {
         let lista = yo.servicio.conversaciones(&yo.actor).await?;
-        Ok(Ok200::Ok(Json(ListaConversaciones { conversaciones: lista.iter().map(ConversacionJson::from).collect() })))
+        Ok(Ok200::Ok(Json(ListaConversaciones {
+            conversaciones: lista.iter().map(ConversacionJson::from).collect(),
+        })))
     }
 
     /// Finds or creates the 1:1 conversation between the caller and another user.
     #[oai(path = "/conversacion/crear", method = "post")]
-    async fn crear(&self, yo: Autenticado, body: Json<CrearConversacionBody>) -> Api<Creado<ConversacionCreadaJson>> {
+    async fn crear(
+        &self,
+        yo: Autenticado,
+        body: Json<CrearConversacionBody>,
+    ) -> Api<Creado<ConversacionCreadaJson>> {
         let hecha = yo
             .servicio
-            .crear_conversacion(&yo.actor, body.participantes.as_ref(), body.usuario_id.as_ref())
+            .crear_conversacion(
+                &yo.actor,
+                body.participantes.as_ref(),
+                body.usuario_id.as_ref(),
+            )
             .await?;
         let respuesta = ConversacionCreadaJson {
             success: true,
             conversacion_id: hecha.id.to_string(),
-            conversacion: ConversacionBreve { id: hecha.id.to_string(), nombre: None, es_grupal: false, creado: hecha.creada },
-            mensaje: if hecha.creada { "Conversación creada" } else { "Conversación existente" }.into(),
+            conversacion: ConversacionBreve {
+                id: hecha.id.to_string(),
+                nombre: None,
+                es_grupal: false,
+                creado: hecha.creada,
+            },
+            mensaje: if hecha.creada {
+                "Conversación creada"
+            } else {
+                "Conversación existente"
+            }
+            .into(),
         };
-        Ok(if hecha.creada { Creado::Creado(Json(respuesta)) } else { Creado::Existia(Json(respuesta)) })
+        Ok(if hecha.creada {
+            Creado::Creado(Json(respuesta))
+        } else {
+            Creado::Existia(Json(respuesta))
+        })
     }
 
     /// The newest messages of a conversation (at most 100, oldest first); `antes` pages back.
@@ -84,7 +110,8 @@ impl ChatApi {
         antes: Query<Option<String>>,
         limite: Query<Option<String>>,
     ) -> Api<Ok200<ListaMensajes>> {
-        self.historial(yo, Value::String(conversacion_id.0), antes.0, limite.0).await
+        self.historial(yo, Value::String(conversacion_id.0), antes.0, limite.0)
+            .await
     }
 
     /// Same as `/mensajes/{conversacion_id}`, with the id as a query parameter.
@@ -96,8 +123,12 @@ impl ChatApi {
         antes: Query<Option<String>>,
         limite: Query<Option<String>>,
     ) -> Api<Ok200<ListaMensajes>> {
-        let id = conversacion_id.0.filter(|s| !s.trim().is_empty()).ok_or(ErrorChat::Invalido("Falta conversacion_id"))?;
-        self.historial(yo, Value::String(id), antes.0, limite.0).await
+        let id = conversacion_id
+            .0
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(ErrorChat::Invalido("Falta conversacion_id"))?;
+        self.historial(yo, Value::String(id), antes.0, limite.0)
+            .await
     }
 
     /// Stores a message from the caller.
@@ -105,16 +136,30 @@ impl ChatApi {
     async fn enviar(&self, yo: Autenticado, body: Json<EnviarBody>) -> Api<Creado<MensajeEnviado>> {
         let mensaje = yo
             .servicio
-            .enviar(&yo.actor, body.conversacion_id.as_ref(), body.contenido.as_ref())
+            .enviar(
+                &yo.actor,
+                body.conversacion_id.as_ref(),
+                body.contenido.as_ref(),
+            )
             .await?;
-        Ok(Creado::Creado(Json(MensajeEnviado { mensaje: MensajeJson::para(&mensaje, &yo.actor.rut) })))
+        Ok(Creado::Creado(Json(MensajeEnviado {
+            mensaje: MensajeJson::para(&mensaje, &yo.actor.rut),
+        })))
     }
 
     /// Moves the caller's read marker forward.
     #[oai(path = "/mensaje/marcar-leido", method = "post")]
-    async fn marcar_leido(&self, yo: Autenticado, body: Json<MarcarLeidoBody>) -> Api<Ok200<Exito>> {
+    async fn marcar_leido(
+        &self,
+        yo: Autenticado,
+        body: Json<MarcarLeidoBody>,
+    ) -> Api<Ok200<Exito>> {
         yo.servicio
-            .marcar_leido(&yo.actor, body.conversacion_id.as_ref(), body.mensaje_id.as_ref())
+            .marcar_leido(
+                &yo.actor,
+                body.conversacion_id.as_ref(),
+                body.mensaje_id.as_ref(),
+            )
             .await?;
         Ok(Ok200::Ok(Json(Exito { success: true })))
     }
@@ -130,9 +175,17 @@ impl ChatApi {
     ) -> Api<Ok200<ListaMensajes>> {
         let mensajes = yo
             .servicio
-            .mensajes(&yo.actor, &conversacion, antes.as_deref(), limite.as_deref())
+            .mensajes(
+                &yo.actor,
+                &conversacion,
+                antes.as_deref(),
+                limite.as_deref(),
+            )
             .await?;
-        let mensajes = mensajes.iter().map(|m| MensajeJson::para(m, &yo.actor.rut)).collect();
+        let mensajes = mensajes
+            .iter()
+            .map(|m| MensajeJson::para(m, &yo.actor.rut))
+            .collect();
         Ok(Ok200::Ok(Json(ListaMensajes { mensajes })))
     }
 }

@@ -40,7 +40,10 @@ pub enum RespuestaError {
 }
 
 fn cuerpo(texto: impl Into<String>) -> Json<CuerpoError> {
-    Json(CuerpoError { success: false, error: texto.into() })
+    Json(CuerpoError {
+        success: false,
+        error: texto.into(),
+    })
 }
 
 impl From<ErrorChat> for RespuestaError {
@@ -52,9 +55,10 @@ impl From<ErrorChat> for RespuestaError {
             ErrorChat::SinAcceso => RespuestaError::SinAcceso(cuerpo(texto)),
             ErrorChat::UsuarioNoEncontrado => RespuestaError::NoEncontrado(cuerpo(texto)),
             ErrorChat::DemasiadoLargo => RespuestaError::DemasiadoGrande(cuerpo(texto)),
-            ErrorChat::DemasiadasSolicitudes(espera) => {
-                RespuestaError::DemasiadasSolicitudes(cuerpo(texto), espera.as_secs_f64().ceil().max(1.0) as u64)
-            }
+            ErrorChat::DemasiadasSolicitudes(espera) => RespuestaError::DemasiadasSolicitudes(
+                cuerpo(texto),
+                espera.as_secs_f64().ceil().max(1.0) as u64,
+            ),
             ErrorChat::NoDisponible => RespuestaError::NoDisponible(cuerpo(texto)),
             ErrorChat::Interno => RespuestaError::Interno(cuerpo(texto)),
         }
@@ -93,18 +97,16 @@ pub async fn json_en_errores<E: Endpoint>(ep: E, req: Request) -> poem::Result<R
     let ruta = req.uri().path().to_owned();
     let respuesta = match ep.call(req).await {
         Ok(r) => r.into_response(),
-        Err(e) => {
-            if e.status().is_server_error() {
-                tracing::error!(%ruta, error = %e, "error interno");
-            }
-            e.into_response()
-        }
+        Err(e) => e.into_response(),
     };
     let status = respuesta.status();
     let es_json = respuesta
         .content_type()
         .is_some_and(|ct| ct.starts_with("application/json"));
     if (status.is_client_error() || status.is_server_error()) && !es_json {
+        if status.is_server_error() {
+            tracing::error!(%ruta, %status, "error del framework");
+        }
         let mut nueva = respuesta_json(status, texto_para(status));
         if let Some(v) = respuesta.headers().get("retry-after") {
             nueva.headers_mut().insert("retry-after", v.clone());

@@ -58,7 +58,9 @@ pub fn rutas(estado: Arc<Estado>, static_dir: &str) -> impl Endpoint<Output = Re
         .at(
             "/openapi.json",
             get(handler_fn(move || {
-                Response::builder().content_type("application/json").body(spec.clone())
+                Response::builder()
+                    .content_type("application/json")
+                    .body(spec.clone())
             })),
         )
         .nest("/static", StaticFilesEndpoint::new(static_dir))
@@ -75,7 +77,8 @@ fn handler_fn<F: Fn() -> Response + Send + Sync + 'static>(f: F) -> impl Endpoin
 }
 
 fn estado(req: &Request) -> &Arc<Estado> {
-    req.data::<Arc<Estado>>().expect("Estado is attached to every route")
+    req.data::<Arc<Estado>>()
+        .expect("Estado is attached to every route")
 }
 
 /// Refuses state-changing requests from foreign origins (CSRF protection without tokens).
@@ -87,7 +90,12 @@ async fn origen_permitido<E: Endpoint>(ep: E, req: Request) -> poem::Result<Resp
             .get("origin")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .or_else(|| req.headers().get("referer").and_then(|v| v.to_str().ok()).and_then(origen_de_url));
+            .or_else(|| {
+                req.headers()
+                    .get("referer")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(origen_de_url)
+            });
         if let Some(origen) = origen {
             let host = req.headers().get("host").and_then(|v| v.to_str().ok());
             if !origen_aceptado(&origen, host, &estado(&req).origenes) {
@@ -105,7 +113,9 @@ pub fn origen_aceptado(origen: &str, host: Option<&str>, permitidos: &[String]) 
     if permitidos.iter().any(|p| p.eq_ignore_ascii_case(origen)) {
         return true;
     }
-    let autoridad = origen.strip_prefix("http://").or_else(|| origen.strip_prefix("https://"));
+    let autoridad = origen
+        .strip_prefix("http://")
+        .or_else(|| origen.strip_prefix("https://"));
     matches!((autoridad, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 
@@ -159,16 +169,35 @@ mod tests {
     #[test]
     fn accepts_own_host_and_configured_origins_only() {
         let lista = vec!["https://weigence.cl".to_string()];
-        assert!(origen_aceptado("http://127.0.0.1:5000", Some("127.0.0.1:5000"), &[]));
-        assert!(origen_aceptado("https://weigence.cl/", Some("chat.interno:5000"), &lista));
-        assert!(!origen_aceptado("https://evil.example", Some("127.0.0.1:5000"), &lista));
+        assert!(origen_aceptado(
+            "http://127.0.0.1:5000",
+            Some("127.0.0.1:5000"),
+            &[]
+        ));
+        assert!(origen_aceptado(
+            "https://weigence.cl/",
+            Some("chat.interno:5000"),
+            &lista
+        ));
+        assert!(!origen_aceptado(
+            "https://evil.example",
+            Some("127.0.0.1:5000"),
+            &lista
+        ));
         assert!(!origen_aceptado("null", Some("127.0.0.1:5000"), &lista));
-        assert!(!origen_aceptado("http://127.0.0.1:5000.evil.example", Some("127.0.0.1:5000"), &[]));
+        assert!(!origen_aceptado(
+            "http://127.0.0.1:5000.evil.example",
+            Some("127.0.0.1:5000"),
+            &[]
+        ));
     }
 
     #[test]
     fn origin_of_a_referer() {
-        assert_eq!(origen_de_url("https://a.cl:8443/chat?x=1").as_deref(), Some("https://a.cl:8443"));
+        assert_eq!(
+            origen_de_url("https://a.cl:8443/chat?x=1").as_deref(),
+            Some("https://a.cl:8443")
+        );
         assert_eq!(origen_de_url("no es url"), None);
     }
 

@@ -32,7 +32,10 @@ pub struct FormularioLogin {
 /// `GET /`: the login form, or straight to the chat when already signed in.
 #[handler]
 pub fn login_form(req: &Request, estado: Data<&Arc<Estado>>) -> Response {
-    if sesion_de(req, &estado).and_then(|s| s.usuario_id()).is_some() {
+    if sesion_de(req, &estado)
+        .and_then(|s| s.usuario_id())
+        .is_some()
+    {
         return redirigir("/chat");
     }
     Html(PAGINA_LOGIN.replace("{{error}}", "")).into_response()
@@ -41,14 +44,20 @@ pub fn login_form(req: &Request, estado: Data<&Arc<Estado>>) -> Response {
 /// `POST /`: checks the credentials; on success sets the Flask session keys and redirects (302)
 /// to `/chat`, otherwise re-renders the form with one generic message.
 #[handler]
-pub async fn login(req: &Request, estado: Data<&Arc<Estado>>, form: poem::Result<Form<FormularioLogin>>) -> Response {
+pub async fn login(
+    req: &Request,
+    estado: Data<&Arc<Estado>>,
+    form: poem::Result<Form<FormularioLogin>>,
+) -> Response {
     let Form(form) = form.unwrap_or_else(|_| Form(FormularioLogin::default()));
     let usuario = match estado.servicio.login(&form.usuario, &form.password).await {
         Ok(Some(usuario)) => usuario,
         Ok(None) => return pagina_con_error(StatusCode::OK, ERROR_LOGIN),
         Err(e) => {
             let texto = e.to_string();
-            let status = super::errores::RespuestaError::from(e).into_response().status();
+            let status = super::errores::RespuestaError::from(e)
+                .into_response()
+                .status();
             return pagina_con_error(status, &texto);
         }
     };
@@ -66,13 +75,17 @@ pub async fn login(req: &Request, estado: Data<&Arc<Estado>>, form: poem::Result
         sesion.set(clave, valor);
     }
     tracing::info!(usuario = %usuario.rut, "inicio de sesión");
-    redirigir("/chat").with_header("set-cookie", emitir_cookie(&estado, &sesion)).into_response()
+    redirigir("/chat")
+        .with_header("set-cookie", emitir_cookie(&estado, &sesion))
+        .into_response()
 }
 
 /// `GET /logout`: clears the session and goes back to the login form.
 #[handler]
 pub fn logout(estado: Data<&Arc<Estado>>) -> Response {
-    redirigir("/").with_header("set-cookie", estado.cookie.borrar()).into_response()
+    redirigir("/")
+        .with_header("set-cookie", estado.cookie.borrar())
+        .into_response()
 }
 
 /// `GET /chat`: the chat page for the signed-in user, or 302 to `/`.
@@ -95,7 +108,9 @@ pub fn chat(req: &Request, estado: Data<&Arc<Estado>>) -> Response {
         .replace("{{usuario_id}}", &escapar_html(&rut))
         .replace("{{usuario_nombre}}", &escapar_html(&nombre))
         .replace("{{csrf_token}}", &token);
-    Html(pagina).with_header("cache-control", "no-store").into_response()
+    Html(pagina)
+        .with_header("cache-control", "no-store")
+        .into_response()
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
@@ -112,7 +127,10 @@ pub async fn healthz(estado: Data<&Arc<Estado>>) -> Response {
 
 /// A 302 redirect, as Flask's `redirect()` answers.
 fn redirigir(destino: &str) -> Response {
-    Response::builder().status(StatusCode::FOUND).header("location", destino).finish()
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header("location", destino)
+        .finish()
 }
 
 fn pagina_con_error(status: StatusCode, texto: &str) -> Response {
@@ -124,9 +142,11 @@ fn pagina_con_error(status: StatusCode, texto: &str) -> Response {
 fn emitir_cookie(estado: &Estado, sesion: &Session) -> String {
     let ahora = chrono::Utc::now();
     let valor = estado.codec.encode(sesion, ahora.timestamp());
-    let hasta = sesion
-        .is_permanent()
-        .then(|| ahora + chrono::Duration::from_std(estado.codec.max_age()).unwrap_or(chrono::Duration::days(30)));
+    let hasta = sesion.is_permanent().then(|| {
+        ahora
+            + chrono::Duration::from_std(estado.codec.max_age())
+                .unwrap_or(chrono::Duration::days(30))
+    });
     estado.cookie.emitir(&valor, hasta)
 }
 
@@ -152,7 +172,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(escapar_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;");
+        assert_eq!(
+            escapar_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+        );
     }
 
     #[test]
@@ -162,9 +185,22 @@ mod tests {
             assert!(PAGINA_CHAT.contains(placeholder), "{placeholder}");
         }
         for id in [
-            "lista-conversaciones", "area-conversacion", "sin-conversacion", "mensajes-contenedor", "chat-nombre",
-            "chat-info", "chat-avatar", "input-mensaje", "form-enviar-mensaje", "btn-nuevo-chat", "modal-nuevo-chat",
-            "cerrar-modal", "modal-backdrop", "lista-usuarios", "buscar-usuario", "buscar-conversacion",
+            "lista-conversaciones",
+            "area-conversacion",
+            "sin-conversacion",
+            "mensajes-contenedor",
+            "chat-nombre",
+            "chat-info",
+            "chat-avatar",
+            "input-mensaje",
+            "form-enviar-mensaje",
+            "btn-nuevo-chat",
+            "modal-nuevo-chat",
+            "cerrar-modal",
+            "modal-backdrop",
+            "lista-usuarios",
+            "buscar-usuario",
+            "buscar-conversacion",
         ] {
             assert!(PAGINA_CHAT.contains(&format!("id=\"{id}\"")), "{id}");
         }

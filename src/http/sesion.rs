@@ -30,7 +30,10 @@ pub fn leer_cookie<'a>(req: &'a Request, nombre: &str) -> Option<&'a str> {
 /// The request's session, when its cookie is present and valid.
 pub fn sesion_de(req: &Request, estado: &Estado) -> Option<Session> {
     let valor = leer_cookie(req, &estado.cookie.nombre)?;
-    estado.codec.decode(valor, chrono::Utc::now().timestamp()).ok()
+    estado
+        .codec
+        .decode(valor, chrono::Utc::now().timestamp())
+        .ok()
 }
 
 /// Cookie attributes from the settings.
@@ -44,10 +47,17 @@ pub struct AjustesCookie {
 
 impl AjustesCookie {
     /// `Set-Cookie` value for a session: `Expires` only for permanent sessions, as Flask does.
-    pub fn emitir(&self, valor: &str, permanente_hasta: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    pub fn emitir(
+        &self,
+        valor: &str,
+        permanente_hasta: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> String {
         let mut cookie = format!("{}={valor}; HttpOnly; Path=/; SameSite=Lax", self.nombre);
         if let Some(hasta) = permanente_hasta {
-            cookie.push_str(&format!("; Expires={}", hasta.format("%a, %d %b %Y %H:%M:%S GMT")));
+            cookie.push_str(&format!(
+                "; Expires={}",
+                hasta.format("%a, %d %b %Y %H:%M:%S GMT")
+            ));
         }
         if self.segura {
             cookie.push_str("; Secure");
@@ -57,8 +67,10 @@ impl AjustesCookie {
 
     /// `Set-Cookie` value that deletes the session cookie.
     pub fn borrar(&self) -> String {
-        let mut cookie =
-            format!("{}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Path=/; SameSite=Lax", self.nombre);
+        let mut cookie = format!(
+            "{}=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Path=/; SameSite=Lax",
+            self.nombre
+        );
         if self.segura {
             cookie.push_str("; Secure");
         }
@@ -85,7 +97,9 @@ impl<'a> ApiExtractor<'a> for Autenticado {
             ESQUEMA,
             MetaSecurityScheme {
                 ty: "apiKey",
-                description: Some("Flask session cookie (name set by SESSION_COOKIE_NAME, `session` by default)"),
+                description: Some(
+                    "Flask session cookie (name set by SESSION_COOKIE_NAME, `session` by default)",
+                ),
                 name: Some("session"),
                 key_in: Some("cookie"),
                 scheme: None,
@@ -100,13 +114,22 @@ impl<'a> ApiExtractor<'a> for Autenticado {
         vec![ESQUEMA]
     }
 
-    async fn from_request(req: &'a Request, _body: &mut RequestBody, _opts: ExtractParamOptions<()>) -> poem::Result<Self> {
-        let estado = req.data::<Arc<Estado>>().expect("Estado is attached to every route");
+    async fn from_request(
+        req: &'a Request,
+        _body: &mut RequestBody,
+        _opts: ExtractParamOptions<()>,
+    ) -> poem::Result<Self> {
+        let estado = req
+            .data::<Arc<Estado>>()
+            .expect("Estado is attached to every route");
         let sesion = sesion_de(req, estado);
         estado
             .servicio
             .actor(sesion.as_ref())
-            .map(|actor| Autenticado { actor, servicio: estado.servicio.clone() })
+            .map(|actor| Autenticado {
+                actor,
+                servicio: estado.servicio.clone(),
+            })
             .map_err(|e| RespuestaError::from(e).into())
     }
 }
@@ -128,11 +151,24 @@ mod tests {
 
     #[test]
     fn issued_cookies_carry_the_contract_attributes() {
-        let ajustes = AjustesCookie { nombre: "session".into(), segura: true };
+        let ajustes = AjustesCookie {
+            nombre: "session".into(),
+            segura: true,
+        };
         let hasta = chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap();
         let c = ajustes.emitir("v", Some(hasta));
-        assert_eq!(c, "session=v; HttpOnly; Path=/; SameSite=Lax; Expires=Mon, 24 Nov 2025 16:00:00 GMT; Secure");
-        assert!(!AjustesCookie { nombre: "s".into(), segura: false }.emitir("v", None).contains("Expires"));
+        assert_eq!(
+            c,
+            "session=v; HttpOnly; Path=/; SameSite=Lax; Expires=Mon, 24 Nov 2025 16:00:00 GMT; Secure"
+        );
+        assert!(
+            !AjustesCookie {
+                nombre: "s".into(),
+                segura: false
+            }
+            .emitir("v", None)
+            .contains("Expires")
+        );
         assert!(ajustes.borrar().contains("Max-Age=0"));
     }
 }

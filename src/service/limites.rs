@@ -36,9 +36,10 @@ impl Limitador {
         if cubetas.len() > 10_000 {
             cubetas.retain(|_, c| ahora.duration_since(c.ultima) < INACTIVIDAD);
         }
-        let cubeta = cubetas
-            .entry(clave.to_owned())
-            .or_insert(Cubeta { fichas: self.rafaga, ultima: ahora });
+        let cubeta = cubetas.entry(clave.to_owned()).or_insert(Cubeta {
+            fichas: self.rafaga,
+            ultima: ahora,
+        });
         let transcurrido = ahora.saturating_duration_since(cubeta.ultima).as_secs_f64();
         cubeta.fichas = (cubeta.fichas + transcurrido * self.por_segundo).min(self.rafaga);
         cubeta.ultima = ahora;
@@ -48,7 +49,9 @@ impl Limitador {
         } else if self.por_segundo <= 0.0 {
             Err(Duration::from_secs(60))
         } else {
-            Err(Duration::from_secs_f64((1.0 - cubeta.fichas) / self.por_segundo))
+            Err(Duration::from_secs_f64(
+                (1.0 - cubeta.fichas) / self.por_segundo,
+            ))
         }
     }
 }

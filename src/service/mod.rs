@@ -109,12 +109,19 @@ pub struct ChatService {
 impl ChatService {
     /// Builds the service over a store.
     pub fn new(store: Arc<dyn ChatStore>, limites: Limites) -> Self {
-        ChatService { limitador: Limitador::new(limites.por_minuto, limites.rafaga), store, limites }
+        ChatService {
+            limitador: Limitador::new(limites.por_minuto, limites.rafaga),
+            store,
+            limites,
+        }
     }
 
     /// The signed-in user of a session, or 401.
     pub fn actor(&self, sesion: Option<&Session>) -> Resultado<Actor> {
-        sesion.and_then(Session::usuario_id).map(|rut| Actor { rut }).ok_or(ErrorChat::NoAutenticado)
+        sesion
+            .and_then(Session::usuario_id)
+            .map(|rut| Actor { rut })
+            .ok_or(ErrorChat::NoAutenticado)
     }
 
     /// Whether the database answers.
@@ -136,7 +143,12 @@ impl ChatService {
 
     /// One conversation as `rut` sees it (for notifying the other participant).
     pub async fn conversacion_para(&self, id: &Id, rut: &str) -> Resultado<Option<Conversacion>> {
-        Ok(self.store.conversaciones(rut, Some(id)).await?.into_iter().next())
+        Ok(self
+            .store
+            .conversaciones(rut, Some(id))
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Finds or creates the actor's 1:1 conversation with the other user named in
@@ -156,7 +168,11 @@ impl ChatService {
         if hecha.creada {
             tracing::info!(conversacion = %hecha.id, usuario = %actor.rut, "conversación creada");
         }
-        Ok(ConversacionCreada { id: hecha.id, creada: hecha.creada, otro })
+        Ok(ConversacionCreada {
+            id: hecha.id,
+            creada: hecha.creada,
+            otro,
+        })
     }
 
     /// The newest messages of a conversation (or those before `antes`), ascending.
@@ -180,15 +196,26 @@ impl ChatService {
         };
         let antes = match antes {
             None => None,
-            Some(texto) => Some(Id::parse(texto, self.store.id_kinds().mensaje).ok_or(ErrorChat::Invalido("antes inválido"))?),
+            Some(texto) => Some(
+                Id::parse(texto, self.store.id_kinds().mensaje)
+                    .ok_or(ErrorChat::Invalido("antes inválido"))?,
+            ),
         };
         let conversacion = self.autorizar(actor, Some(conversacion)).await?;
-        Ok(self.store.mensajes(&conversacion, antes.as_ref(), limite).await?)
+        Ok(self
+            .store
+            .mensajes(&conversacion, antes.as_ref(), limite)
+            .await?)
     }
 
     /// Stores a message from the actor; the conversation row is updated in the same
     /// transaction.
-    pub async fn enviar(&self, actor: &Actor, conversacion: Option<&Value>, contenido: Option<&Value>) -> Resultado<Mensaje> {
+    pub async fn enviar(
+        &self,
+        actor: &Actor,
+        conversacion: Option<&Value>,
+        contenido: Option<&Value>,
+    ) -> Resultado<Mensaje> {
         self.limitar(actor)?;
         const FALTAN: ErrorChat = ErrorChat::Invalido("Faltan datos requeridos");
         let contenido = match contenido {
@@ -205,7 +232,10 @@ impl ChatService {
             return Err(ErrorChat::Invalido("Datos inválidos"));
         }
         let conversacion = self.autorizar(actor, conversacion).await?;
-        let mensaje = self.store.insertar_mensaje(&conversacion, &actor.rut, contenido).await?;
+        let mensaje = self
+            .store
+            .insertar_mensaje(&conversacion, &actor.rut, contenido)
+            .await?;
         tracing::info!(mensaje = %mensaje.id, conversacion = %conversacion, usuario = %actor.rut, "mensaje enviado");
         Ok(mensaje)
     }
@@ -225,7 +255,10 @@ impl ChatService {
         }
         let conversacion = self.autorizar(actor, conversacion).await?;
         let hasta = mensaje.and_then(|m| Id::from_json(m, self.store.id_kinds().mensaje));
-        let marca = self.store.marcar_leido(&conversacion, &actor.rut, hasta.as_ref()).await?;
+        let marca = self
+            .store
+            .marcar_leido(&conversacion, &actor.rut, hasta.as_ref())
+            .await?;
         Ok((conversacion, marca))
     }
 
@@ -233,19 +266,27 @@ impl ChatService {
     /// same cost whether or not the account exists.
     pub async fn login(&self, usuario: &str, password: &str) -> Resultado<Option<Usuario>> {
         let usuario = usuario.trim();
-        if usuario.is_empty() || password.is_empty() || usuario.len() > 256 || password.len() > 256 {
+        if usuario.is_empty() || password.is_empty() || usuario.len() > 256 || password.len() > 256
+        {
             return Ok(None);
         }
         let candidatos = self.store.credenciales(usuario).await?;
         let mut comprobo_hash = false;
         for candidato in candidatos {
-            if let Some(hash) = candidato.password_hash.as_deref().filter(|h| h.starts_with("$2")) {
+            if let Some(hash) = candidato
+                .password_hash
+                .as_deref()
+                .filter(|h| h.starts_with("$2"))
+            {
                 comprobo_hash = true;
                 if verificar_bcrypt(password, hash).await {
                     return Ok(Some(candidato.usuario));
                 }
             } else if self.limites.permitir_password_plano
-                && candidato.password_plano.as_deref().is_some_and(|p| iguales(p.as_bytes(), password.as_bytes()))
+                && candidato
+                    .password_plano
+                    .as_deref()
+                    .is_some_and(|p| iguales(p.as_bytes(), password.as_bytes()))
             {
                 self.rehash(&candidato.usuario.rut, password).await;
                 return Ok(Some(candidato.usuario));
@@ -259,7 +300,8 @@ impl ChatService {
 
     async fn rehash(&self, rut: &str, password: &str) {
         let password = password.to_owned();
-        let hash = tokio::task::spawn_blocking(move || bcrypt::hash(password, bcrypt::DEFAULT_COST)).await;
+        let hash =
+            tokio::task::spawn_blocking(move || bcrypt::hash(password, bcrypt::DEFAULT_COST)).await;
         match hash {
             Ok(Ok(hash)) => {
                 if let Err(e) = self.store.guardar_hash(rut, &hash).await {
@@ -275,7 +317,11 @@ impl ChatService {
         let id = conversacion
             .and_then(|v| Id::from_json(v, self.store.id_kinds().conversacion))
             .ok_or(ErrorChat::SinAcceso)?;
-        if self.store.es_participante(&id, &actor.rut).await? { Ok(id) } else { Err(ErrorChat::SinAcceso) }
+        if self.store.es_participante(&id, &actor.rut).await? {
+            Ok(id)
+        } else {
+            Err(ErrorChat::SinAcceso)
+        }
     }
 
     fn limitar(&self, actor: &Actor) -> Resultado<()> {
@@ -286,18 +332,29 @@ impl ChatService {
 }
 
 /// Reads the other participant from the accepted request forms (CONTRACT.md §4).
-fn otro_participante(yo: &str, participantes: Option<&Value>, usuario_id: Option<&Value>) -> Resultado<String> {
+fn otro_participante(
+    yo: &str,
+    participantes: Option<&Value>,
+    usuario_id: Option<&Value>,
+) -> Resultado<String> {
     const DOS: ErrorChat = ErrorChat::Invalido("Se requieren dos participantes");
     let ruts: Vec<String> = match (participantes, usuario_id) {
-        (Some(Value::Array(lista)), _) => lista.iter().map(|v| rut_de(v).ok_or(DOS)).collect::<Result<_, _>>()?,
+        (Some(Value::Array(lista)), _) => lista
+            .iter()
+            .map(|v| rut_de(v).ok_or(DOS))
+            .collect::<Result<_, _>>()?,
         (Some(Value::Null) | None, Some(v)) if !v.is_null() => vec![rut_de(v).ok_or(DOS)?],
         (Some(Value::Null) | None, _) => return Err(ErrorChat::Invalido("Faltan IDs de usuario")),
         (Some(_), _) => return Err(DOS),
     };
     match ruts.as_slice() {
-        [otro] if otro == yo => Err(ErrorChat::Invalido("No puedes crear una conversación contigo mismo")),
+        [otro] if otro == yo => Err(ErrorChat::Invalido(
+            "No puedes crear una conversación contigo mismo",
+        )),
         [otro] => Ok(otro.clone()),
-        [a, b] if a == yo && b == yo => Err(ErrorChat::Invalido("No puedes crear una conversación contigo mismo")),
+        [a, b] if a == yo && b == yo => Err(ErrorChat::Invalido(
+            "No puedes crear una conversación contigo mismo",
+        )),
         [a, b] if a == yo => Ok(b.clone()),
         [a, b] if b == yo => Ok(a.clone()),
         [_, _] => Err(ErrorChat::SinAcceso),
@@ -312,7 +369,8 @@ fn rut_de(valor: &Value) -> Option<String> {
         Value::Number(n) => n.to_string(),
         _ => return None,
     };
-    let valido = !texto.is_empty() && texto.len() <= MAX_RUT && !texto.chars().any(char::is_control);
+    let valido =
+        !texto.is_empty() && texto.len() <= MAX_RUT && !texto.chars().any(char::is_control);
     valido.then_some(texto)
 }
 
@@ -339,8 +397,14 @@ mod tests {
 
     #[test]
     fn accepts_every_documented_creation_form() {
-        assert_eq!(otro(json!({"participantes": ["1-9", "2-7"]})), Ok("2-7".into()));
-        assert_eq!(otro(json!({"participantes": ["2-7", "1-9"]})), Ok("2-7".into()));
+        assert_eq!(
+            otro(json!({"participantes": ["1-9", "2-7"]})),
+            Ok("2-7".into())
+        );
+        assert_eq!(
+            otro(json!({"participantes": ["2-7", "1-9"]})),
+            Ok("2-7".into())
+        );
         assert_eq!(otro(json!({"participantes": ["2-7"]})), Ok("2-7".into()));
         assert_eq!(otro(json!({"usuario_id": " 2-7 "})), Ok("2-7".into()));
         assert_eq!(otro(json!({"usuario_id": 27})), Ok("27".into()));
@@ -349,15 +413,27 @@ mod tests {
     #[test]
     fn refuses_bad_creation_bodies() {
         let dos = Err(ErrorChat::Invalido("Se requieren dos participantes"));
-        assert_eq!(otro(json!({})), Err(ErrorChat::Invalido("Faltan IDs de usuario")));
+        assert_eq!(
+            otro(json!({})),
+            Err(ErrorChat::Invalido("Faltan IDs de usuario"))
+        );
         assert_eq!(otro(json!({"participantes": []})), dos);
         assert_eq!(otro(json!({"participantes": ["a", "b", "1-9"]})), dos);
         assert_eq!(otro(json!({"participantes": "2-7"})), dos);
         assert_eq!(otro(json!({"participantes": [{"x": 1}]})), dos);
         assert_eq!(otro(json!({"participantes": [""]})), dos);
-        assert_eq!(otro(json!({"participantes": ["2-7", "3-5"]})), Err(ErrorChat::SinAcceso));
-        assert!(matches!(otro(json!({"participantes": ["1-9"]})), Err(ErrorChat::Invalido(_))));
-        assert!(matches!(otro(json!({"participantes": ["1-9", "1-9"]})), Err(ErrorChat::Invalido(_))));
+        assert_eq!(
+            otro(json!({"participantes": ["2-7", "3-5"]})),
+            Err(ErrorChat::SinAcceso)
+        );
+        assert!(matches!(
+            otro(json!({"participantes": ["1-9"]})),
+            Err(ErrorChat::Invalido(_))
+        ));
+        assert!(matches!(
+            otro(json!({"participantes": ["1-9", "1-9"]})),
+            Err(ErrorChat::Invalido(_))
+        ));
         assert_eq!(otro(json!({"usuario_id": "a\u{0}b"})), dos);
     }
 

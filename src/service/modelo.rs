@@ -23,7 +23,10 @@ impl Id {
     pub fn from_json(raw: &Value, kind: IdKind) -> Option<Id> {
         match raw {
             Value::String(s) => Id::parse(s, kind),
-            Value::Number(n) if kind == IdKind::Integer => n.as_i64().map(|v| Id { text: v.to_string(), kind }),
+            Value::Number(n) if kind == IdKind::Integer => n.as_i64().map(|v| Id {
+                text: v.to_string(),
+                kind,
+            }),
             _ => None,
         }
     }
@@ -46,7 +49,11 @@ impl Id {
     /// The id with its column's JSON type: a number for integer ids, a string for uuids.
     pub fn to_json(&self) -> Value {
         match self.kind {
-            IdKind::Integer => self.text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(self.text.clone())),
+            IdKind::Integer => self
+                .text
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(self.text.clone())),
             IdKind::Uuid => Value::from(self.text.clone()),
         }
     }
@@ -92,15 +99,37 @@ pub struct Usuario {
 
 impl Usuario {
     /// Builds a user from nullable columns, applying the contract's never-null defaults.
-    pub fn from_columns(rut: String, nombre: Option<String>, correo: Option<String>, rol: Option<String>) -> Self {
-        let nombre = nombre.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "Usuario".into());
-        Usuario { rut, nombre, correo: correo.unwrap_or_default(), rol: rol.unwrap_or_default() }
+    pub fn from_columns(
+        rut: String,
+        nombre: Option<String>,
+        correo: Option<String>,
+        rol: Option<String>,
+    ) -> Self {
+        let nombre = nombre
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| "Usuario".into());
+        Usuario {
+            rut,
+            nombre,
+            correo: correo.unwrap_or_default(),
+            rol: rol.unwrap_or_default(),
+        }
     }
 
     /// First two characters of the name, upper-cased (`"U"` when there is no name).
     pub fn iniciales(&self) -> String {
-        let initials: String = self.nombre.trim().chars().take(2).collect::<String>().to_uppercase();
-        if initials.is_empty() { "U".into() } else { initials }
+        let initials: String = self
+            .nombre
+            .trim()
+            .chars()
+            .take(2)
+            .collect::<String>()
+            .to_uppercase();
+        if initials.is_empty() {
+            "U".into()
+        } else {
+            initials
+        }
     }
 }
 
@@ -170,7 +199,14 @@ mod tests {
         assert_eq!(id, Id::from_json(&json!(" 42"), IdKind::Integer).unwrap());
         assert_eq!(id.as_str(), "42");
         assert_eq!(id.to_json(), json!(42));
-        for bad in [json!("4x"), json!(1.5), json!(true), json!(null), json!([1]), json!("")] {
+        for bad in [
+            json!("4x"),
+            json!(1.5),
+            json!(true),
+            json!(null),
+            json!([1]),
+            json!(""),
+        ] {
             assert_eq!(Id::from_json(&bad, IdKind::Integer), None, "{bad}");
         }
     }
@@ -181,7 +217,12 @@ mod tests {
         let id = Id::from_json(&json!(raw), IdKind::Uuid).unwrap();
         assert_eq!(id.as_str(), raw.to_ascii_lowercase());
         assert_eq!(id.to_json(), json!(raw.to_ascii_lowercase()));
-        for bad in [json!(5), json!("5"), json!("4c1f0a5e-1111-4000-8000-00000000abcg"), json!("' OR 1=1 --")] {
+        for bad in [
+            json!(5),
+            json!("5"),
+            json!("4c1f0a5e-1111-4000-8000-00000000abcg"),
+            json!("' OR 1=1 --"),
+        ] {
             assert_eq!(Id::from_json(&bad, IdKind::Uuid), None, "{bad}");
         }
     }
@@ -189,8 +230,17 @@ mod tests {
     #[test]
     fn users_never_have_null_strings() {
         let u = Usuario::from_columns("1-9".into(), None, None, None);
-        assert_eq!((u.nombre.as_str(), u.correo.as_str(), u.rol.as_str()), ("Usuario", "", ""));
-        assert_eq!(Usuario::from_columns("1".into(), Some("ana".into()), None, None).iniciales(), "AN");
-        assert_eq!(Usuario::from_columns("1".into(), Some("é".into()), None, None).iniciales(), "É");
+        assert_eq!(
+            (u.nombre.as_str(), u.correo.as_str(), u.rol.as_str()),
+            ("Usuario", "", "")
+        );
+        assert_eq!(
+            Usuario::from_columns("1".into(), Some("ana".into()), None, None).iniciales(),
+            "AN"
+        );
+        assert_eq!(
+            Usuario::from_columns("1".into(), Some("é".into()), None, None).iniciales(),
+            "É"
+        );
     }
 }

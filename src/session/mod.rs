@@ -105,7 +105,9 @@ impl SessionCodec {
         }
         let (signed, signature) = cookie.rsplit_once('.').ok_or(CookieError::Malformed)?;
         let (payload, timestamp) = signed.rsplit_once('.').ok_or(CookieError::Malformed)?;
-        let signature = B64_DECODE.decode(signature).map_err(|_| CookieError::Malformed)?;
+        let signature = B64_DECODE
+            .decode(signature)
+            .map_err(|_| CookieError::Malformed)?;
         let valid = self.keys.iter().any(|key| {
             let mut mac = HmacSha1::new_from_slice(key).expect("HMAC takes any key length");
             mac.update(signed.as_bytes());
@@ -133,11 +135,17 @@ impl SessionCodec {
             B64_ENCODE.encode(&json)
         };
         let timestamp = now.max(0).to_be_bytes();
-        let first = timestamp.iter().position(|b| *b != 0).unwrap_or(timestamp.len());
+        let first = timestamp
+            .iter()
+            .position(|b| *b != 0)
+            .unwrap_or(timestamp.len());
         let signed = format!("{payload}.{}", B64_ENCODE.encode(&timestamp[first..]));
         let mut mac = HmacSha1::new_from_slice(&self.keys[0]).expect("HMAC takes any key length");
         mac.update(signed.as_bytes());
-        format!("{signed}.{}", B64_ENCODE.encode(mac.finalize().into_bytes()))
+        format!(
+            "{signed}.{}",
+            B64_ENCODE.encode(mac.finalize().into_bytes())
+        )
     }
 }
 
@@ -149,7 +157,9 @@ fn derive_key(secret: &str) -> Vec<u8> {
 }
 
 fn decode_timestamp(encoded: &str) -> Result<i64, CookieError> {
-    let bytes = B64_DECODE.decode(encoded).map_err(|_| CookieError::Malformed)?;
+    let bytes = B64_DECODE
+        .decode(encoded)
+        .map_err(|_| CookieError::Malformed)?;
     if bytes.is_empty() || bytes.len() > 8 {
         return Err(CookieError::Malformed);
     }
@@ -162,7 +172,9 @@ fn decode_payload(payload: &str) -> Result<Map<String, Value>, CookieError> {
         Some(rest) => (true, rest),
         None => (false, payload),
     };
-    let mut json = B64_DECODE.decode(encoded).map_err(|_| CookieError::Malformed)?;
+    let mut json = B64_DECODE
+        .decode(encoded)
+        .map_err(|_| CookieError::Malformed)?;
     if compressed {
         let mut inflated = Vec::new();
         ZlibDecoder::new(json.as_slice())
@@ -224,7 +236,10 @@ mod tests {
 
         let large = session(json!({"usuario_id": "1-9", "relleno": "a".repeat(500)}));
         let cookie = codec().encode(&large, NOW);
-        assert!(cookie.starts_with('.'), "repetitive payloads are compressed like Flask does");
+        assert!(
+            cookie.starts_with('.'),
+            "repetitive payloads are compressed like Flask does"
+        );
         assert_eq!(codec().decode(&cookie, NOW).unwrap(), large);
     }
 
@@ -232,12 +247,18 @@ mod tests {
     fn refuses_tampered_wrongly_signed_expired_and_future_cookies() {
         let cookie = codec().encode(&session(json!({"usuario_id": "1-9"})), NOW);
         let tampered = cookie.replacen('e', "f", 1);
-        assert_eq!(codec().decode(&tampered, NOW), Err(CookieError::BadSignature));
+        assert_eq!(
+            codec().decode(&tampered, NOW),
+            Err(CookieError::BadSignature)
+        );
         let other = SessionCodec::new("otra", &[], Duration::from_secs(60));
         assert_eq!(other.decode(&cookie, NOW), Err(CookieError::BadSignature));
         let max = 30 * 24 * 3600;
         assert!(codec().decode(&cookie, NOW + max).is_ok());
-        assert_eq!(codec().decode(&cookie, NOW + max + 1), Err(CookieError::Expired));
+        assert_eq!(
+            codec().decode(&cookie, NOW + max + 1),
+            Err(CookieError::Expired)
+        );
         assert_eq!(codec().decode(&cookie, NOW - 5), Err(CookieError::Expired));
     }
 
@@ -248,12 +269,25 @@ mod tests {
         let rotated = SessionCodec::new("nueva", &["vieja".into()], Duration::from_secs(60));
         assert!(rotated.decode(&cookie, NOW).is_ok());
         let reissued = rotated.encode(&rotated.decode(&cookie, NOW).unwrap(), NOW);
-        assert!(SessionCodec::new("nueva", &[], Duration::from_secs(60)).decode(&reissued, NOW).is_ok());
+        assert!(
+            SessionCodec::new("nueva", &[], Duration::from_secs(60))
+                .decode(&reissued, NOW)
+                .is_ok()
+        );
     }
 
     #[test]
     fn garbage_never_panics() {
-        for junk in ["", ".", "..", "a.b.c", "...", ".!!.AA.AA", "e30.AAAAAAAAAAAA.xx", &"x".repeat(9000)] {
+        for junk in [
+            "",
+            ".",
+            "..",
+            "a.b.c",
+            "...",
+            ".!!.AA.AA",
+            "e30.AAAAAAAAAAAA.xx",
+            &"x".repeat(9000),
+        ] {
             assert!(codec().decode(junk, NOW).is_err(), "{junk:?}");
         }
     }
@@ -270,7 +304,9 @@ mod tests {
         let mut raw = Map::new();
         raw.insert("_flashes".into(), json!([{" t": ["error", "x"]}]));
         raw.insert("usuario_id".into(), json!("1-9"));
-        let s = Session { entries: raw.clone() };
+        let s = Session {
+            entries: raw.clone(),
+        };
         let back = codec().decode(&codec().encode(&s, NOW), NOW).unwrap();
         assert_eq!(back.entries, raw);
     }

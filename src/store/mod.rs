@@ -63,12 +63,27 @@ pub trait ChatStore: Send + Sync {
     async fn conversacion_uno_a_uno(&self, a: &str, b: &str) -> StoreResult<ConversacionUnoAUno>;
 
     /// Up to `limite` messages of `conversacion` before `antes` (or the newest), ascending.
-    async fn mensajes(&self, conversacion: &Id, antes: Option<&Id>, limite: i64) -> StoreResult<Vec<Mensaje>>;
+    async fn mensajes(
+        &self,
+        conversacion: &Id,
+        antes: Option<&Id>,
+        limite: i64,
+    ) -> StoreResult<Vec<Mensaje>>;
 
     /// Stores a message and updates the conversation's last-message columns atomically.
-    async fn insertar_mensaje(&self, conversacion: &Id, autor: &str, contenido: &str) -> StoreResult<Mensaje>;
+    async fn insertar_mensaje(
+        &self,
+        conversacion: &Id,
+        autor: &str,
+        contenido: &str,
+    ) -> StoreResult<Mensaje>;
 
     /// Moves `rut`'s read marker forward to `hasta` when it belongs to the conversation, else
     /// to the newest message; returns the new marker when it moved.
-    async fn marcar_leido(&self, conversacion: &Id, rut: &str, hasta: Option<&Id>) -> StoreResult<Option<Id>>;
+    async fn marcar_leido(
+        &self,
+        conversacion: &Id,
+        rut: &str,
+        hasta: Option<&Id>,
+    ) -> StoreResult<Option<Id>>;
 }

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
+};
 use serde::Deserialize;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
@@ -41,13 +43,23 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects, inspects the catalog and prepares the SQL for the tables found.
     pub async fn connect(options: &PostgresOptions) -> StoreResult<Self> {
-        let mut config: tokio_postgres::Config =
-            options.url.parse().map_err(|e| StoreError::Other(format!("invalid DATABASE_URL: {e}")))?;
-        config.options("-c TimeZone=UTC").connect_timeout(options.timeout);
+        let mut config: tokio_postgres::Config = options
+            .url
+            .parse()
+            .map_err(|e| StoreError::Other(format!("invalid DATABASE_URL: {e}")))?;
+        config
+            .options("-c TimeZone=UTC")
+            .connect_timeout(options.timeout);
         if config.get_application_name().is_none() {
             config.application_name("weigence-chat");
         }
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.max(1))
             .wait_timeout(Some(options.timeout))
@@ -60,7 +72,10 @@ impl PostgresStore {
             pool,
             timeout: options.timeout,
             prepared: options.prepared_statements,
-            kinds: IdKinds { conversacion: IdKind::Integer, mensaje: IdKind::Integer },
+            kinds: IdKinds {
+                conversacion: IdKind::Integer,
+                mensaje: IdKind::Integer,
+            },
             sql: Consultas::default(),
         };
         let esquema = store.leer_esquema(options.variant).await?;
@@ -76,15 +91,21 @@ impl PostgresStore {
     }
 
     async fn cliente(&self) -> StoreResult<Object> {
+        // Failing to obtain a connection (refused, timed out, database closed to connections,
+        // too many clients) always means "unavailable".
         self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => clasificar(e),
+            deadpool_postgres::PoolError::Backend(e) => StoreError::Unavailable(describir(&e)),
             other => StoreError::Unavailable(other.to_string()),
         })
     }
 
     /// Runs one statement with typed parameters: one round trip without prepared statements,
     /// a cached prepared statement otherwise.
-    async fn filas(&self, sql: &str, params: &[(&(dyn ToSql + Sync), Type)]) -> StoreResult<Vec<Row>> {
+    async fn filas(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> StoreResult<Vec<Row>> {
         let trabajo = async {
             let client = self.cliente().await?;
             let resultado = if self.prepared {
@@ -123,7 +144,10 @@ impl PostgresStore {
             .await?;
         let mut columnas: HashMap<String, HashMap<String, String>> = HashMap::new();
         for fila in filas {
-            columnas.entry(fila.get(0)).or_default().insert(fila.get(1), fila.get(2));
+            columnas
+                .entry(fila.get(0))
+                .or_default()
+                .insert(fila.get(1), fila.get(2));
         }
         Esquema::desde_catalogo(forzada, &columnas).map_err(StoreError::Other)
     }
@@ -132,9 +156,22 @@ impl PostgresStore {
 /// Maps driver errors: lost connections and server shutdown are "unavailable".
 fn clasificar(e: tokio_postgres::Error) -> StoreError {
     let caida = e.is_closed()
-        || e.code().is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
         || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
-    if caida { StoreError::Unavailable(e.to_string()) } else { StoreError::Other(e.to_string()) }
+    if caida {
+        StoreError::Unavailable(describir(&e))
+    } else {
+        StoreError::Other(describir(&e))
+    }
+}
+
+/// The server's code and message when there is one (the driver's `Display` says only "db error").
+fn describir(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
 }
 
 /// Names of the three chat tables of a variant.
@@ -180,21 +217,48 @@ impl Esquema {
         forzada: Option<TableVariant>,
         columnas: &HashMap<String, HashMap<String, String>>,
     ) -> Result<Esquema, String> {
-        let variante = match forzada {
-            Some(v) => v,
-            None if columnas.contains_key("chat_conversaciones") => TableVariant::ChatPrefix,
-            None if columnas.contains_key("conversaciones_chat") => TableVariant::ChatSuffix,
-            None => return Err("no chat tables found (expected chat_conversaciones or conversaciones_chat)".into()),
-        };
+        let variante =
+            match forzada {
+                Some(v) => v,
+                None if columnas.contains_key("chat_conversaciones") => TableVariant::ChatPrefix,
+                None if columnas.contains_key("conversaciones_chat") => TableVariant::ChatSuffix,
+                None => return Err(
+                    "no chat tables found (expected chat_conversaciones or conversaciones_chat)"
+                        .into(),
+                ),
+            };
         let tablas = Tablas::de(variante);
-        let tabla = |nombre: &str, requeridas: &[&str]| -> Result<&HashMap<String, String>, String> {
-            let cols = columnas.get(nombre).ok_or_else(|| format!("table {nombre} not found"))?;
-            let faltan: Vec<&str> = requeridas.iter().copied().filter(|c| !cols.contains_key(*c)).collect();
-            if faltan.is_empty() { Ok(cols) } else { Err(format!("table {nombre} lacks columns {faltan:?}")) }
-        };
+        let tabla =
+            |nombre: &str, requeridas: &[&str]| -> Result<&HashMap<String, String>, String> {
+                let cols = columnas
+                    .get(nombre)
+                    .ok_or_else(|| format!("table {nombre} not found"))?;
+                let faltan: Vec<&str> = requeridas
+                    .iter()
+                    .copied()
+                    .filter(|c| !cols.contains_key(*c))
+                    .collect();
+                if faltan.is_empty() {
+                    Ok(cols)
+                } else {
+                    Err(format!("table {nombre} lacks columns {faltan:?}"))
+                }
+            };
         let conv = tabla(tablas.conversaciones, &["id", "fecha_creacion"])?;
-        let part = tabla(tablas.participantes, &["conversacion_id", "usuario_id", "ultimo_mensaje_leido"])?;
-        let msg = tabla(tablas.mensajes, &["id", "conversacion_id", "usuario_id", "contenido", "fecha_envio"])?;
+        let part = tabla(
+            tablas.participantes,
+            &["conversacion_id", "usuario_id", "ultimo_mensaje_leido"],
+        )?;
+        let msg = tabla(
+            tablas.mensajes,
+            &[
+                "id",
+                "conversacion_id",
+                "usuario_id",
+                "contenido",
+                "fecha_envio",
+            ],
+        )?;
         let usuarios = tabla("usuarios", &["rut_usuario"])?;
         let tipo_id = |tabla: &str, tipo: &str| -> Result<&'static str, String> {
             match tipo {
@@ -218,14 +282,27 @@ impl Esquema {
     }
 
     fn kinds(&self) -> IdKinds {
-        let kind = |t: &str| if t == "uuid" { IdKind::Uuid } else { IdKind::Integer };
-        IdKinds { conversacion: kind(self.tipo_id_conversacion), mensaje: kind(self.tipo_id_mensaje) }
+        let kind = |t: &str| {
+            if t == "uuid" {
+                IdKind::Uuid
+            } else {
+                IdKind::Integer
+            }
+        };
+        IdKinds {
+            conversacion: kind(self.tipo_id_conversacion),
+            mensaje: kind(self.tipo_id_mensaje),
+        }
     }
 }
 
 /// Column `col` of `alias` when the table has it, else `fallback`.
 fn opcional(cols: &HashSet<String>, alias: &str, col: &str, fallback: &str) -> String {
-    if cols.contains(col) { format!("{alias}.{col}") } else { fallback.to_owned() }
+    if cols.contains(col) {
+        format!("{alias}.{col}")
+    } else {
+        fallback.to_owned()
+    }
 }
 
 /// A timestamp expression rendered as PostgREST renders it (ISO 8601).
@@ -250,7 +327,11 @@ struct Consultas {
 
 impl Consultas {
     fn new(e: &Esquema) -> Consultas {
-        let Tablas { conversaciones: conv, participantes: part, mensajes: msg } = e.tablas;
+        let Tablas {
+            conversaciones: conv,
+            participantes: part,
+            mensajes: msg,
+        } = e.tablas;
         let (cid, mid) = (e.tipo_id_conversacion, e.tipo_id_mensaje);
         let u = &e.usuarios;
         let usuario_cols = |a: &str| {
@@ -262,8 +343,18 @@ impl Consultas {
             )
         };
         let orden_nombre = opcional(u, "u", "nombre", "u.rut_usuario");
-        let editado = |a: &str| format!("coalesce({}, false)", opcional(&e.mensajes, a, "editado", "NULL::boolean"));
-        let eliminado = |a: &str| format!("coalesce({}, false)", opcional(&e.mensajes, a, "eliminado", "NULL::boolean"));
+        let editado = |a: &str| {
+            format!(
+                "coalesce({}, false)",
+                opcional(&e.mensajes, a, "editado", "NULL::boolean")
+            )
+        };
+        let eliminado = |a: &str| {
+            format!(
+                "coalesce({}, false)",
+                opcional(&e.mensajes, a, "eliminado", "NULL::boolean")
+            )
+        };
         // A message is after the marker in (fecha_envio, id) order; a missing marker (never
         // read, or pointing at a deleted row) puts every message after it.
         let despues_de_marca = |m: &str, p: &str| {
@@ -307,8 +398,18 @@ impl Consultas {
             nombre = opcional(c, "c", "nombre", "NULL"),
             grupal = opcional(c, "c", "es_grupal", "NULL::boolean"),
             creacion = fecha("c.fecha_creacion"),
-            ult_ts = fecha(&opcional(c, "c", "ultimo_mensaje_timestamp", "NULL::timestamptz")),
-            ult_act = fecha(&opcional(c, "c", "ultima_actualizacion", "NULL::timestamptz")),
+            ult_ts = fecha(&opcional(
+                c,
+                "c",
+                "ultimo_mensaje_timestamp",
+                "NULL::timestamptz"
+            )),
+            ult_act = fecha(&opcional(
+                c,
+                "c",
+                "ultima_actualizacion",
+                "NULL::timestamptz"
+            )),
             un = opcional(u, "u2", "nombre", "NULL"),
             uc = opcional(u, "u2", "correo", "NULL"),
             ur = opcional(u, "u2", "rol", "NULL"),
@@ -321,13 +422,21 @@ impl Consultas {
         // snapshot sees any conversation a concurrent call for the same pair just committed.
         let mut columnas_nueva = vec!["fecha_creacion"];
         let mut valores_nueva = vec!["now()".to_owned()];
-        for (col, valor) in [("es_grupal", "false"), ("creado_por", "{a}"), ("ultima_actualizacion", "now()")] {
+        for (col, valor) in [
+            ("es_grupal", "false"),
+            ("creado_por", "{a}"),
+            ("ultima_actualizacion", "now()"),
+        ] {
             if c.contains(col) {
                 columnas_nueva.push(col);
                 valores_nueva.push(valor.to_owned());
             }
         }
-        let solo_uno_a_uno = if c.contains("es_grupal") { "AND coalesce(c.es_grupal, false) = false" } else { "" };
+        let solo_uno_a_uno = if c.contains("es_grupal") {
+            "AND coalesce(c.es_grupal, false) = false"
+        } else {
+            ""
+        };
         let uno_a_uno = format!(
             "WITH existente AS ( \
                SELECT c.id FROM {part} pa JOIN {part} pb ON pb.conversacion_id = pa.conversacion_id AND pb.usuario_id = {{b}} \
@@ -355,9 +464,20 @@ impl Consultas {
             cols = columnas_mensaje("m", "u"),
         );
 
-        let mut devuelve = vec!["id", "conversacion_id", "usuario_id", "contenido", "fecha_envio"];
+        let mut devuelve = vec![
+            "id",
+            "conversacion_id",
+            "usuario_id",
+            "contenido",
+            "fecha_envio",
+        ];
         let mut columnas_insert = vec!["conversacion_id", "usuario_id", "contenido", "fecha_envio"];
-        let mut valores_insert = vec!["$1::text::".to_owned() + cid, "$2".into(), "$3".into(), "clock_timestamp()".into()];
+        let mut valores_insert = vec![
+            "$1::text::".to_owned() + cid,
+            "$2".into(),
+            "$3".into(),
+            "clock_timestamp()".into(),
+        ];
         for col in ["editado", "eliminado"] {
             if e.mensajes.contains(col) {
                 devuelve.push(col);
@@ -377,7 +497,10 @@ impl Consultas {
         let cte_toque = if toque.is_empty() {
             String::new()
         } else {
-            format!(", toque AS (UPDATE {conv} c SET {} FROM nuevo n WHERE c.id = n.conversacion_id)", toque.join(", "))
+            format!(
+                ", toque AS (UPDATE {conv} c SET {} FROM nuevo n WHERE c.id = n.conversacion_id)",
+                toque.join(", ")
+            )
         };
         let insertar = format!(
             "WITH nuevo AS (INSERT INTO {msg} ({cols}) VALUES ({vals}) RETURNING {ret}){cte_toque} \
@@ -388,7 +511,11 @@ impl Consultas {
             sel = columnas_mensaje("n", "u"),
         );
 
-        let valor_marca = if e.marca_es_fecha { "o.fecha_envio" } else { "o.id" };
+        let valor_marca = if e.marca_es_fecha {
+            "o.fecha_envio"
+        } else {
+            "o.id"
+        };
         let marcar_leido = format!(
             "WITH objetivo AS ( \
                SELECT id, fecha_envio FROM ( \
@@ -405,7 +532,11 @@ impl Consultas {
         );
 
         let password = opcional(u, "u", "password_hash", "NULL");
-        let plano = opcional(u, "u", "\"Contraseña\"", "NULL");
+        let plano = if u.contains("Contraseña") {
+            "u.\"Contraseña\""
+        } else {
+            "NULL"
+        };
         let busqueda: Vec<String> = ["rut_usuario", "correo", "nombre"]
             .iter()
             .filter(|c| u.contains(**c))
@@ -422,7 +553,10 @@ impl Consultas {
             } else {
                 String::new()
             },
-            usuario: format!("SELECT u.rut_usuario::text, {} FROM usuarios u WHERE u.rut_usuario = $1", usuario_cols("u")),
+            usuario: format!(
+                "SELECT u.rut_usuario::text, {} FROM usuarios u WHERE u.rut_usuario = $1",
+                usuario_cols("u")
+            ),
             usuarios_excepto: format!(
                 "SELECT u.rut_usuario::text, {} FROM usuarios u WHERE u.rut_usuario <> $1 ORDER BY {orden_nombre}, u.rut_usuario",
                 usuario_cols("u")
@@ -441,14 +575,22 @@ impl Consultas {
 
 /// Reads a user from three text columns starting at `i`, after the rut at `i - 1`.
 fn usuario_de(fila: &Row, i: usize) -> Usuario {
-    Usuario::from_columns(fila.get(i - 1), fila.get(i), fila.get(i + 1), fila.get(i + 2))
+    Usuario::from_columns(
+        fila.get(i - 1),
+        fila.get(i),
+        fila.get(i + 1),
+        fila.get(i + 2),
+    )
 }
 
 /// Reads the message columns written by `columnas_mensaje`, starting at `i`.
 fn mensaje_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<Option<Mensaje>> {
-    let Some(id) = fila.get::<_, Option<String>>(i) else { return Ok(None) };
+    let Some(id) = fila.get::<_, Option<String>>(i) else {
+        return Ok(None);
+    };
     let id_de = |texto: &str, kind| {
-        Id::parse(texto, kind).ok_or_else(|| StoreError::Other(format!("unexpected id {texto:?} in the database")))
+        Id::parse(texto, kind)
+            .ok_or_else(|| StoreError::Other(format!("unexpected id {texto:?} in the database")))
     };
     let autor: String = fila.get(i + 2);
     Ok(Some(Mensaje {
@@ -458,7 +600,12 @@ fn mensaje_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<Option<Mensaj
         fecha_envio: fila.get::<_, Option<String>>(i + 4).unwrap_or_default(),
         editado: fila.get(i + 5),
         eliminado: fila.get(i + 6),
-        autor: Usuario::from_columns(autor.clone(), fila.get(i + 7), fila.get(i + 8), fila.get(i + 9)),
+        autor: Usuario::from_columns(
+            autor.clone(),
+            fila.get(i + 7),
+            fila.get(i + 8),
+            fila.get(i + 9),
+        ),
         usuario_id: autor,
     }))
 }
@@ -485,10 +632,16 @@ impl ChatStore for PostgresStore {
     }
 
     async fn credenciales(&self, login: &str) -> StoreResult<Vec<Credenciales>> {
-        let filas = self.filas(&self.sql.credenciales, &[(&login, TEXT)]).await?;
+        let filas = self
+            .filas(&self.sql.credenciales, &[(&login, TEXT)])
+            .await?;
         Ok(filas
             .iter()
-            .map(|f| Credenciales { usuario: usuario_de(f, 1), password_hash: f.get(4), password_plano: f.get(5) })
+            .map(|f| Credenciales {
+                usuario: usuario_de(f, 1),
+                password_hash: f.get(4),
+                password_plano: f.get(5),
+            })
             .collect())
     }
 
@@ -496,7 +649,9 @@ impl ChatStore for PostgresStore {
         if self.sql.guardar_hash.is_empty() {
             return Ok(());
         }
-        self.filas(&self.sql.guardar_hash, &[(&rut, TEXT), (&hash, TEXT)]).await.map(|_| ())
+        self.filas(&self.sql.guardar_hash, &[(&rut, TEXT), (&hash, TEXT)])
+            .await
+            .map(|_| ())
     }
 
     async fn usuario(&self, rut: &str) -> StoreResult<Option<Usuario>> {
@@ -505,26 +660,36 @@ impl ChatStore for PostgresStore {
     }
 
     async fn usuarios_excepto(&self, rut: &str) -> StoreResult<Vec<Usuario>> {
-        let filas = self.filas(&self.sql.usuarios_excepto, &[(&rut, TEXT)]).await?;
+        let filas = self
+            .filas(&self.sql.usuarios_excepto, &[(&rut, TEXT)])
+            .await?;
         Ok(filas.iter().map(|f| usuario_de(f, 1)).collect())
     }
 
     async fn es_participante(&self, conversacion: &Id, rut: &str) -> StoreResult<bool> {
-        let filas = self.filas(&self.sql.es_participante, &[(&conversacion.as_str(), TEXT), (&rut, TEXT)]).await?;
+        let filas = self
+            .filas(
+                &self.sql.es_participante,
+                &[(&conversacion.as_str(), TEXT), (&rut, TEXT)],
+            )
+            .await?;
         Ok(!filas.is_empty())
     }
 
     async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>> {
         let solo = solo.map(Id::as_str);
-        let filas = self.filas(&self.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)]).await?;
+        let filas = self
+            .filas(&self.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
+            .await?;
         let mut lista = Vec::with_capacity(filas.len());
         for f in &filas {
             let id: String = f.get(0);
             let participantes: Vec<ParticipanteJson> = serde_json::from_str(f.get(6))
                 .map_err(|e| StoreError::Other(format!("participants json: {e}")))?;
             lista.push(Conversacion {
-                id: Id::parse(&id, self.kinds.conversacion)
-                    .ok_or_else(|| StoreError::Other(format!("unexpected conversation id {id:?}")))?,
+                id: Id::parse(&id, self.kinds.conversacion).ok_or_else(|| {
+                    StoreError::Other(format!("unexpected conversation id {id:?}"))
+                })?,
                 nombre: f.get(1),
                 es_grupal: f.get(2),
                 fecha_creacion: f.get(3),
@@ -578,10 +743,22 @@ impl ChatStore for PostgresStore {
         })
     }
 
-    async fn mensajes(&self, conversacion: &Id, antes: Option<&Id>, limite: i64) -> StoreResult<Vec<Mensaje>> {
+    async fn mensajes(
+        &self,
+        conversacion: &Id,
+        antes: Option<&Id>,
+        limite: i64,
+    ) -> StoreResult<Vec<Mensaje>> {
         let antes = antes.map(Id::as_str);
         let filas = self
-            .filas(&self.sql.mensajes, &[(&conversacion.as_str(), TEXT), (&antes, TEXT), (&limite, Type::INT8)])
+            .filas(
+                &self.sql.mensajes,
+                &[
+                    (&conversacion.as_str(), TEXT),
+                    (&antes, TEXT),
+                    (&limite, Type::INT8),
+                ],
+            )
             .await?;
         filas
             .iter()
@@ -589,22 +766,45 @@ impl ChatStore for PostgresStore {
             .collect()
     }
 
-    async fn insertar_mensaje(&self, conversacion: &Id, autor: &str, contenido: &str) -> StoreResult<Mensaje> {
+    async fn insertar_mensaje(
+        &self,
+        conversacion: &Id,
+        autor: &str,
+        contenido: &str,
+    ) -> StoreResult<Mensaje> {
         let filas = self
-            .filas(&self.sql.insertar, &[(&conversacion.as_str(), TEXT), (&autor, TEXT), (&contenido, TEXT)])
+            .filas(
+                &self.sql.insertar,
+                &[
+                    (&conversacion.as_str(), TEXT),
+                    (&autor, TEXT),
+                    (&contenido, TEXT),
+                ],
+            )
             .await?;
         match filas.first() {
-            Some(f) => mensaje_de(f, 0, self.kinds)?.ok_or_else(|| StoreError::Other("insert returned no id".into())),
+            Some(f) => mensaje_de(f, 0, self.kinds)?
+                .ok_or_else(|| StoreError::Other("insert returned no id".into())),
             None => Err(StoreError::Other("insert returned no row".into())),
         }
     }
 
-    async fn marcar_leido(&self, conversacion: &Id, rut: &str, hasta: Option<&Id>) -> StoreResult<Option<Id>> {
+    async fn marcar_leido(
+        &self,
+        conversacion: &Id,
+        rut: &str,
+        hasta: Option<&Id>,
+    ) -> StoreResult<Option<Id>> {
         let hasta = hasta.map(Id::as_str);
         let filas = self
-            .filas(&self.sql.marcar_leido, &[(&conversacion.as_str(), TEXT), (&rut, TEXT), (&hasta, TEXT)])
+            .filas(
+                &self.sql.marcar_leido,
+                &[(&conversacion.as_str(), TEXT), (&rut, TEXT), (&hasta, TEXT)],
+            )
             .await?;
-        Ok(filas.first().and_then(|f| Id::parse(f.get(0), self.kinds.mensaje)))
+        Ok(filas
+            .first()
+            .and_then(|f| Id::parse(f.get(0), self.kinds.mensaje)))
     }
 }
 
@@ -628,14 +828,25 @@ mod tests {
     use super::*;
 
     fn catalogo(tipo_id: &str, extra_conv: &[&str]) -> HashMap<String, HashMap<String, String>> {
-        let tabla = |cols: &[(&str, &str)]| cols.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect();
-        let mut conv: Vec<(&str, &str)> = vec![("id", tipo_id), ("fecha_creacion", "timestamp with time zone")];
+        let tabla = |cols: &[(&str, &str)]| {
+            cols.iter()
+                .map(|(c, t)| (c.to_string(), t.to_string()))
+                .collect()
+        };
+        let mut conv: Vec<(&str, &str)> = vec![
+            ("id", tipo_id),
+            ("fecha_creacion", "timestamp with time zone"),
+        ];
         conv.extend(extra_conv.iter().map(|c| (*c, "text")));
         HashMap::from([
             ("chat_conversaciones".to_string(), tabla(&conv)),
             (
                 "chat_participantes".to_string(),
-                tabla(&[("conversacion_id", tipo_id), ("usuario_id", "text"), ("ultimo_mensaje_leido", tipo_id)]),
+                tabla(&[
+                    ("conversacion_id", tipo_id),
+                    ("usuario_id", "text"),
+                    ("ultimo_mensaje_leido", tipo_id),
+                ]),
             ),
             (
                 "chat_mensajes".to_string(),
@@ -647,32 +858,62 @@ mod tests {
                     ("fecha_envio", "timestamp"),
                 ]),
             ),
-            ("usuarios".to_string(), tabla(&[("rut_usuario", "character varying")])),
+            (
+                "usuarios".to_string(),
+                tabla(&[("rut_usuario", "character varying")]),
+            ),
         ])
     }
 
     #[test]
     fn detects_id_types_and_optional_columns() {
         let e = Esquema::desde_catalogo(None, &catalogo("uuid", &["nombre"])).unwrap();
-        assert_eq!(e.kinds(), IdKinds { conversacion: IdKind::Uuid, mensaje: IdKind::Uuid });
+        assert_eq!(
+            e.kinds(),
+            IdKinds {
+                conversacion: IdKind::Uuid,
+                mensaje: IdKind::Uuid
+            }
+        );
         let sql = Consultas::new(&e);
         assert!(sql.conversaciones.contains("c.nombre"));
-        assert!(!sql.conversaciones.contains("c.es_grupal"), "absent columns are not referenced");
-        assert!(!sql.insertar.contains("toque"), "no conversation columns to keep current");
+        assert!(
+            !sql.conversaciones.contains("c.es_grupal"),
+            "absent columns are not referenced"
+        );
+        assert!(
+            !sql.insertar.contains("toque"),
+            "no conversation columns to keep current"
+        );
 
-        let e = Esquema::desde_catalogo(None, &catalogo("bigint", &["ultima_actualizacion"])).unwrap();
+        let e =
+            Esquema::desde_catalogo(None, &catalogo("bigint", &["ultima_actualizacion"])).unwrap();
         assert_eq!(e.kinds().conversacion, IdKind::Integer);
-        assert!(Consultas::new(&e).insertar.contains("ultima_actualizacion = n.fecha_envio"));
+        assert!(
+            Consultas::new(&e)
+                .insertar
+                .contains("ultima_actualizacion = n.fecha_envio")
+        );
     }
 
     #[test]
     fn refuses_missing_tables_columns_and_odd_id_types() {
         assert!(Esquema::desde_catalogo(None, &HashMap::new()).is_err());
-        assert!(Esquema::desde_catalogo(Some(TableVariant::ChatSuffix), &catalogo("bigint", &[])).is_err());
+        assert!(
+            Esquema::desde_catalogo(Some(TableVariant::ChatSuffix), &catalogo("bigint", &[]))
+                .is_err()
+        );
         assert!(Esquema::desde_catalogo(None, &catalogo("text", &[])).is_err());
         let mut sin_contenido = catalogo("bigint", &[]);
-        sin_contenido.get_mut("chat_mensajes").unwrap().remove("contenido");
-        assert!(Esquema::desde_catalogo(None, &sin_contenido).unwrap_err().contains("contenido"));
+        sin_contenido
+            .get_mut("chat_mensajes")
+            .unwrap()
+            .remove("contenido");
+        assert!(
+            Esquema::desde_catalogo(None, &sin_contenido)
+                .unwrap_err()
+                .contains("contenido")
+        );
     }
 
     #[test]

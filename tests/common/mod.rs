@@ -1,0 +1,332 @@
+//! Black-box harness: a fresh database per test on the private PostgreSQL that `scripts/test`
+//! starts (`TEST_DATABASE_URL`), and the real `weigence-chat` binary on a free port.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use rand::{RngCore, SeedableRng};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_postgres::NoTls;
+use weigence_chat::session::{Session, SessionCodec};
+
+/// Secret the test servers sign cookies with.
+pub const SECRET: &str = "clave-de-pruebas";
+/// Demo users seeded into every test database (password `demo1234`).
+pub const ANA: &str = "11111111-1";
+pub const BRUNO: &str = "22222222-2";
+pub const CARLA: &str = "33333333-3";
+
+/// The two table variants of CONTRACT.md §6.
+#[derive(Clone, Copy, Debug)]
+pub enum Variante {
+    /// `chat_*`, bigint ids, id read markers.
+    Live,
+    /// `*_chat`, uuid ids, timestamp read markers.
+    Migration,
+}
+
+impl Variante {
+    fn archivo(self) -> &'static str {
+        match self {
+            Variante::Live => "chat_tables_live.sql",
+            Variante::Migration => "chat_tables_migration.sql",
+        }
+    }
+
+    /// Table names (conversations, participants, messages).
+    pub fn tablas(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Variante::Live => ("chat_conversaciones", "chat_participantes", "chat_mensajes"),
+            Variante::Migration => ("conversaciones_chat", "participantes_chat", "mensajes_chat"),
+        }
+    }
+}
+
+fn raiz() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn url_admin() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .expect("TEST_DATABASE_URL is not set: run the tests through scripts/test, which starts a private PostgreSQL")
+}
+
+fn con_base(url: &str, base: &str) -> String {
+    let (servidor, _) = url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends in /<database>");
+    format!("{servidor}/{base}")
+}
+
+/// A fresh database with the users table, one chat variant and the demo users.
+pub struct TestDb {
+    /// Connection URL of the database.
+    pub url: String,
+    /// A connection for assertions and fixtures.
+    pub client: tokio_postgres::Client,
+}
+
+impl TestDb {
+    /// Creates and fills a new database.
+    pub async fn nueva(variante: Variante) -> TestDb {
+        let mut bytes = [0u8; 6];
+        rand::rngs::StdRng::from_os_rng().fill_bytes(&mut bytes);
+        let nombre = format!(
+            "wc_{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let admin = url_admin();
+        let (client, conn) = tokio_postgres::connect(&admin, NoTls)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE DATABASE {nombre}"))
+            .await
+            .expect("create database");
+        let url = con_base(&admin, &nombre);
+        let (client, conn) = tokio_postgres::connect(&url, NoTls)
+            .await
+            .expect("connect to test database");
+        tokio::spawn(conn);
+        for archivo in ["usuarios.sql", variante.archivo(), "demo_seed.sql"] {
+            let sql =
+                std::fs::read_to_string(raiz().join("sql").join(archivo)).expect("read sql file");
+            client
+                .batch_execute(&sql)
+                .await
+                .unwrap_or_else(|e| panic!("{archivo}: {e}"));
+        }
+        TestDb { url, client }
+    }
+}
+
+/// A running server with its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The server's database.
+    pub db: TestDb,
+    /// The variant it runs on.
+    pub variante: Variante,
+    proceso: Child,
+    codec: SessionCodec,
+    http: reqwest::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.proceso.start_kill();
+    }
+}
+
+/// Starts the binary with the given extra settings and waits for its "listening" line.
+pub async fn arrancar(url_db: &str, extra: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_weigence-chat"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SECRET_KEY", SECRET)
+        .env("DATABASE_URL", url_db)
+        .env("PORT", "0")
+        .env("STATIC_DIR", raiz().join("static"))
+        .env("RATE_LIMIT_BURST", "100000")
+        .env("RATE_LIMIT_PER_MINUTE", "100000")
+        .env("RUST_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut proceso = cmd.spawn().expect("spawn weigence-chat");
+    let stdout = proceso.stdout.take().expect("stdout");
+    let mut lineas = BufReader::new(stdout).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(linea) = lineas.next_line().await.expect("read stdout") {
+            if let Some(url) = linea.strip_prefix("weigence-chat listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("weigence-chat exited before listening");
+    })
+    .await
+    .expect("weigence-chat did not start within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lineas.next_line().await {} });
+    (proceso, base)
+}
+
+impl TestApp {
+    /// A server on a fresh database of `variante`.
+    pub async fn nueva(variante: Variante) -> TestApp {
+        TestApp::con(variante, &[]).await
+    }
+
+    /// Same, with extra settings.
+    pub async fn con(variante: Variante, extra: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::nueva(variante).await;
+        let (proceso, base) = arrancar(&db.url, extra).await;
+        TestApp {
+            base,
+            db,
+            variante,
+            proceso,
+            codec: SessionCodec::new(SECRET, &[], Duration::from_secs(30 * 24 * 3600)),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A valid session cookie (`session=<value>`) for `rut`, signed now.
+    pub fn cookie(&self, rut: &str) -> String {
+        self.cookie_en(rut, chrono::Utc::now().timestamp())
+    }
+
+    /// A session cookie for `rut` signed at `when` (Unix seconds).
+    pub fn cookie_en(&self, rut: &str, when: i64) -> String {
+        let mut s = Session::default();
+        s.set("usuario_id", json!(rut));
+        s.set("usuario_logueado", json!(true));
+        format!("session={}", self.codec.encode(&s, when))
+    }
+
+    /// A raw request builder with the session of `rut` (none when `None`).
+    pub fn req(
+        &self,
+        metodo: reqwest::Method,
+        ruta: &str,
+        rut: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(metodo, format!("{}{ruta}", self.base));
+        if let Some(rut) = rut {
+            r = r.header("cookie", self.cookie(rut));
+        }
+        r
+    }
+
+    /// GET as `rut`; status and JSON body.
+    pub async fn get(&self, ruta: &str, rut: Option<&str>) -> (StatusCode, Value) {
+        respuesta(
+            self.req(reqwest::Method::GET, ruta, rut)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+        .into_pair()
+    }
+
+    /// POST JSON as `rut`; status and JSON body.
+    pub async fn post(&self, ruta: &str, rut: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.post_completo(ruta, rut, body).await.into_pair()
+    }
+
+    /// POST JSON as `rut`; status, headers and JSON body.
+    pub async fn post_completo(&self, ruta: &str, rut: Option<&str>, body: Value) -> Respuesta {
+        respuesta(
+            self.req(reqwest::Method::POST, ruta, rut)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Creates (or finds) the 1:1 conversation of `a` and `b`; returns its id.
+    pub async fn conversacion(&self, a: &str, b: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/chat/conversacion/crear",
+                Some(a),
+                json!({"participantes": [a, b]}),
+            )
+            .await;
+        assert!(status.is_success(), "{status} {body}");
+        body["conversacion_id"]
+            .as_str()
+            .expect("string id")
+            .to_owned()
+    }
+
+    /// Sends `texto` as `rut`; returns the stored message.
+    pub async fn enviar(&self, rut: &str, conversacion: &str, texto: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/chat/mensaje/enviar",
+                Some(rut),
+                json!({"conversacion_id": conversacion, "contenido": texto}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["mensaje"].clone()
+    }
+
+    /// Adds a user directly in the database.
+    pub async fn usuario(&self, rut: &str, nombre: &str) {
+        self.db
+            .client
+            .execute("INSERT INTO usuarios (rut_usuario, nombre, correo, rol) VALUES ($1, $2, $3, 'vendedor')", &[
+                &rut,
+                &nombre,
+                &format!("{rut}@test.cl"),
+            ])
+            .await
+            .unwrap();
+    }
+
+    /// Number of rows of a query's single bigint column.
+    pub async fn contar(&self, sql: &str) -> i64 {
+        self.db.client.query_one(sql, &[]).await.unwrap().get(0)
+    }
+}
+
+/// A response: status, headers, JSON body (`Value::Null` when not JSON).
+pub struct Respuesta {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub texto: String,
+}
+
+impl Respuesta {
+    fn into_pair(self) -> (StatusCode, Value) {
+        (self.status, self.body)
+    }
+}
+
+/// Reads a reqwest response fully.
+pub async fn respuesta(r: reqwest::Response) -> Respuesta {
+    let status = r.status();
+    let headers = r.headers().clone();
+    let texto = r.text().await.unwrap();
+    let body = serde_json::from_str(&texto).unwrap_or(Value::Null);
+    Respuesta {
+        status,
+        headers,
+        body,
+        texto,
+    }
+}
+
+/// Declares each listed `async fn name(v: Variante)` as two tests, one per table variant.
+#[macro_export]
+macro_rules! en_ambas_variantes {
+    ($($nombre:ident),* $(,)?) => {
+        mod live {
+            $( #[tokio::test] async fn $nombre() { super::$nombre($crate::common::Variante::Live).await } )*
+        }
+        mod migration {
+            $( #[tokio::test] async fn $nombre() { super::$nombre($crate::common::Variante::Migration).await } )*
+        }
+    };
+}
