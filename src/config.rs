@@ -58,6 +58,12 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// Accept the legacy plaintext `"Contraseña"` column at login (and re-hash it).
     pub allow_plaintext_passwords: bool,
+    /// Redis URL shared by several instances (rooms and emits span them); in-memory without it.
+    pub redis_url: Option<String>,
+    /// Engine.IO ping interval.
+    pub ping_interval: Duration,
+    /// Engine.IO ping timeout.
+    pub ping_timeout: Duration,
 }
 
 impl fmt::Debug for Settings {
@@ -70,6 +76,7 @@ impl fmt::Debug for Settings {
             .field("table_variant", &self.table_variant)
             .field("prepared_statements", &self.prepared_statements)
             .field("pool_size", &self.pool_size)
+            .field("redis", &self.redis_url.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -155,6 +162,9 @@ impl Settings {
             rate_limit_per_minute: parse_num(&get, "RATE_LIMIT_PER_MINUTE", 600)?,
             rate_limit_burst: parse_num(&get, "RATE_LIMIT_BURST", 120)?,
             allow_plaintext_passwords: parse_bool(&get, "ALLOW_PLAINTEXT_PASSWORDS", false)?,
+            redis_url: get("REDIS_URL"),
+            ping_interval: Duration::from_millis(parse_num(&get, "PING_INTERVAL_MS", 25_000)?),
+            ping_timeout: Duration::from_millis(parse_num(&get, "PING_TIMEOUT_MS", 20_000)?),
         })
     }
 }
@@ -220,6 +230,10 @@ mod tests {
         assert_eq!(s.session_lifetime, Duration::from_secs(2_592_000));
         assert!(s.prepared_statements);
         assert!(!s.allow_plaintext_passwords);
+        assert_eq!(
+            (s.ping_interval, s.ping_timeout),
+            (Duration::from_secs(25), Duration::from_secs(20))
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod http;
+pub mod realtime;
 pub mod service;
 pub mod session;
 pub mod store;
@@ -15,8 +16,15 @@ use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::{EndpointExt, Server};
 
 use config::Settings;
+use engineioxide::service::NotFoundService;
+use poem::endpoint::BoxEndpoint;
 use service::{ChatService, Limites};
 use session::SessionCodec;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::service::SocketIoService;
+use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use store::ChatStore;
 use store::postgres::{PostgresOptions, PostgresStore};
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -28,16 +36,65 @@ pub enum StartError {
     /// The database could not be reached or its tables are not usable.
     #[error("database: {0}")]
     Store(#[from] store::StoreError),
+    /// Redis (for several instances) could not be reached.
+    #[error("redis: {0}")]
+    Redis(String),
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+}
+
+/// Builds the service and the routes around a Socket.IO server of any adapter; returns the
+/// context its event handlers need (registered by the caller, which knows the adapter).
+fn ensamblar<A: Adapter>(
+    settings: &Settings,
+    store: Arc<dyn ChatStore>,
+    svc: SocketIoService<NotFoundService, A>,
+    io: SocketIo<A>,
+) -> (Arc<realtime::Contexto>, BoxEndpoint<'static>) {
+    let servicio = Arc::new(ChatService::new(
+        store,
+        Arc::new(realtime::EmisorSocketIo::new(io)),
+        Limites {
+            max_caracteres: settings.max_message_chars,
+            por_minuto: settings.rate_limit_per_minute,
+            rafaga: settings.rate_limit_burst,
+            permitir_password_plano: settings.allow_plaintext_passwords,
+        },
+    ));
+    let codec = SessionCodec::new(
+        &settings.secret_key,
+        &settings.secret_key_fallbacks,
+        settings.session_lifetime,
+    );
+    let contexto = Arc::new(realtime::Contexto {
+        servicio: servicio.clone(),
+        codec: codec.clone(),
+        cookie: settings.session_cookie_name.clone(),
+    });
+    let origenes = Arc::new(settings.allowed_origins.clone());
+    let puente = realtime::puente::PuenteSocketIo::new(svc, origenes.clone());
+    let estado = Arc::new(http::Estado {
+        servicio,
+        codec,
+        cookie: http::sesion::AjustesCookie {
+            nombre: settings.session_cookie_name.clone(),
+            segura: settings.session_cookie_secure,
+        },
+        origenes,
+        max_cuerpo: settings.max_body_bytes,
+    });
+    (
+        contexto,
+        http::rutas(estado, &settings.static_dir, puente).boxed(),
+    )
 }
 
 /// A bound, ready-to-serve instance.
 pub struct Application {
     acceptor: TcpAcceptor,
     direccion: SocketAddr,
-    rutas: poem::endpoint::BoxEndpoint<'static>,
+    rutas: BoxEndpoint<'static>,
 }
 
 impl Application {
@@ -52,29 +109,36 @@ impl Application {
             variant: settings.table_variant,
         })
         .await?;
-        let servicio = Arc::new(ChatService::new(
-            Arc::new(store),
-            Limites {
-                max_caracteres: settings.max_message_chars,
-                por_minuto: settings.rate_limit_per_minute,
-                rafaga: settings.rate_limit_burst,
-                permitir_password_plano: settings.allow_plaintext_passwords,
-            },
-        ));
-        let estado = Arc::new(http::Estado {
-            servicio,
-            codec: SessionCodec::new(
-                &settings.secret_key,
-                &settings.secret_key_fallbacks,
-                settings.session_lifetime,
-            ),
-            cookie: http::sesion::AjustesCookie {
-                nombre: settings.session_cookie_name.clone(),
-                segura: settings.session_cookie_secure,
-            },
-            origenes: settings.allowed_origins.clone(),
-            max_cuerpo: settings.max_body_bytes,
+        let store: Arc<dyn ChatStore> = Arc::new(store);
+        let builder = realtime::configurar(&realtime::AjustesSocketIo {
+            ping_interval: settings.ping_interval,
+            ping_timeout: settings.ping_timeout,
+            max_payload: settings.max_body_bytes,
         });
+        let rutas = match &settings.redis_url {
+            None => {
+                let (svc, io) = builder.build_svc();
+                let (contexto, rutas) = ensamblar(&settings, store, svc, io.clone());
+                realtime::eventos::registrar(&io, contexto);
+                rutas
+            }
+            Some(url) => {
+                let cliente = redis::Client::open(realtime::url_resp3(url))
+                    .map_err(|e| StartError::Redis(e.to_string()))?;
+                let adaptador = RedisAdapterCtr::new_with_redis(&cliente)
+                    .await
+                    .map_err(|e| StartError::Redis(e.to_string()))?;
+                let (svc, io) = builder
+                    .with_adapter::<RedisAdapter<_>>(adaptador)
+                    .build_svc();
+                let (contexto, rutas) = ensamblar(&settings, store, svc, io.clone());
+                realtime::eventos::registrar(&io, contexto)
+                    .await
+                    .map_err(|e| StartError::Redis(e.to_string()))?;
+                tracing::info!("Socket.IO con adaptador Redis (varias instancias)");
+                rutas
+            }
+        };
         let direccion = format!("{}:{}", settings.host, settings.port);
         let acceptor = TcpListener::bind(direccion.clone())
             .into_acceptor()
@@ -90,7 +154,7 @@ impl Application {
         Ok(Application {
             acceptor,
             direccion: local,
-            rutas: http::rutas(estado, &settings.static_dir).boxed(),
+            rutas,
         })
     }
 

@@ -18,6 +18,8 @@ type Api<T> = Result<T, RespuestaError>;
 enum Etiqueta {
     /// 1:1 chat between Weigence staff.
     Chat,
+    /// Who is online.
+    Presencia,
 }
 
 /// `GET` answers with a JSON body.
@@ -187,5 +189,34 @@ impl ChatApi {
             .map(|m| MensajeJson::para(m, &yo.actor.rut))
             .collect();
         Ok(Ok200::Ok(Json(ListaMensajes { mensajes })))
+    }
+}
+
+/// Presence endpoints used by the Weigence pages.
+pub struct PresenciaApi;
+
+#[OpenApi(prefix_path = "/usuarios", tag = "Etiqueta::Presencia")]
+impl PresenciaApi {
+    /// Keeps the caller online while a page without a socket is open (sent every 15 s).
+    #[oai(path = "/heartbeat", method = "post")]
+    async fn heartbeat(&self, yo: Autenticado) -> Api<Ok200<Latido>> {
+        yo.servicio.latido(&yo.actor)?;
+        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        Ok(Ok200::Ok(Json(Latido {
+            success: true,
+            usuario_id: yo.actor.rut.clone(),
+            timestamp,
+        })))
+    }
+
+    /// Users online anywhere in the cluster.
+    #[oai(path = "/conectados", method = "get")]
+    async fn conectados(&self, yo: Autenticado) -> Api<Ok200<Conectados>> {
+        let conectados = yo.servicio.conectados(&yo.actor).await?;
+        Ok(Ok200::Ok(Json(Conectados {
+            success: true,
+            total: conectados.len(),
+            conectados,
+        })))
     }
 }

@@ -283,3 +283,25 @@ pub struct CuerpoError {
     /// What went wrong, in Spanish.
     pub error: String,
 }
+
+/// `POST /api/usuarios/heartbeat` answer.
+#[derive(Object, Serialize, Debug)]
+pub struct Latido {
+    /// Always true.
+    pub success: bool,
+    /// The caller's rut.
+    pub usuario_id: String,
+    /// Server time of the heartbeat (RFC 3339).
+    pub timestamp: String,
+}
+
+/// `GET /api/usuarios/conectados` answer.
+#[derive(Object, Serialize, Debug)]
+pub struct Conectados {
+    /// Always true.
+    pub success: bool,
+    /// Ruts of the users online (a live socket, or a heartbeat in the last 45 s).
+    pub conectados: Vec<String>,
+    /// Number of users online.
+    pub total: usize,
+}

@@ -30,14 +30,14 @@ pub struct Estado {
     /// Cookie name and attributes.
     pub cookie: AjustesCookie,
     /// Origins allowed on state-changing requests besides the request's own host.
-    pub origenes: Vec<String>,
+    pub origenes: Arc<Vec<String>>,
     /// Largest accepted request body.
     pub max_cuerpo: usize,
 }
 
 /// The OpenAPI service for the v1 API, mounted under `/api`.
-pub fn servicio_openapi() -> OpenApiService<api::ChatApi, ()> {
-    OpenApiService::new(api::ChatApi, "weigence-chat", env!("CARGO_PKG_VERSION"))
+pub fn servicio_openapi() -> OpenApiService<(api::ChatApi, api::PresenciaApi), ()> {
+    OpenApiService::new((api::ChatApi, api::PresenciaApi), "weigence-chat", env!("CARGO_PKG_VERSION"))
         .description("Weigence chat API v1 (CONTRACT.md §4). Errors are `{\"success\": false, \"error\": \"...\"}`.")
         .server("/api")
 }
@@ -48,9 +48,14 @@ pub fn especificacion() -> String {
 }
 
 /// Every route of the service.
-pub fn rutas(estado: Arc<Estado>, static_dir: &str) -> impl Endpoint<Output = Response> + 'static {
+pub fn rutas(
+    estado: Arc<Estado>,
+    static_dir: &str,
+    socketio: impl Endpoint<Output = Response> + 'static,
+) -> impl Endpoint<Output = Response> + 'static {
     let spec = especificacion();
     Route::new()
+        .nest_no_strip("/socket.io", socketio)
         .at("/", get(paginas::login_form).post(paginas::login))
         .at("/logout", get(paginas::logout))
         .at("/chat", get(paginas::chat))

@@ -73,6 +73,8 @@ pub type Resultado<T> = Result<T, ErrorChat>;
 pub struct Actor {
     /// The user's `rut_usuario`.
     pub rut: String,
+    /// Display name from the session (`usuario_nombre`), `"Usuario"` when absent.
+    pub nombre: String,
 }
 
 /// The result of `crear_conversacion`.
@@ -84,6 +86,20 @@ pub struct ConversacionCreada {
     pub creada: bool,
     /// The other participant.
     pub otro: String,
+}
+
+/// Where the service announces what happened, so every transport's clients hear about it
+/// (Socket.IO rooms in this server), and where it learns who is online.
+#[async_trait::async_trait]
+pub trait TiempoReal: Send + Sync {
+    /// A message was stored: tell the conversation's room.
+    async fn mensaje_nuevo(&self, mensaje: &Mensaje);
+    /// A conversation was created: tell `para` (the other participant).
+    async fn conversacion_nueva(&self, para: &str, conversacion: &Conversacion);
+    /// `usuario`'s read marker in `conversacion` moved to `ultimo`.
+    async fn mensaje_visto(&self, conversacion: &Id, usuario: &str, ultimo: &Id);
+    /// Users with at least one live socket anywhere in the cluster.
+    async fn en_linea(&self) -> Vec<String>;
 }
 
 /// Limits the service enforces.
@@ -102,26 +118,37 @@ pub struct Limites {
 /// Every chat operation, authorized and validated, over a [`ChatStore`].
 pub struct ChatService {
     store: Arc<dyn ChatStore>,
+    tiempo_real: Arc<dyn TiempoReal>,
     limitador: Limitador,
     limites: Limites,
+    latidos: Latidos,
 }
 
 impl ChatService {
-    /// Builds the service over a store.
-    pub fn new(store: Arc<dyn ChatStore>, limites: Limites) -> Self {
+    /// Builds the service over a store, announcing events through `tiempo_real`.
+    pub fn new(
+        store: Arc<dyn ChatStore>,
+        tiempo_real: Arc<dyn TiempoReal>,
+        limites: Limites,
+    ) -> Self {
         ChatService {
             limitador: Limitador::new(limites.por_minuto, limites.rafaga),
             store,
+            tiempo_real,
             limites,
+            latidos: Latidos::default(),
         }
     }
 
     /// The signed-in user of a session, or 401.
     pub fn actor(&self, sesion: Option<&Session>) -> Resultado<Actor> {
-        sesion
-            .and_then(Session::usuario_id)
-            .map(|rut| Actor { rut })
-            .ok_or(ErrorChat::NoAutenticado)
+        let sesion = sesion.ok_or(ErrorChat::NoAutenticado)?;
+        let rut = sesion.usuario_id().ok_or(ErrorChat::NoAutenticado)?;
+        let nombre = match sesion.get("usuario_nombre") {
+            Some(Value::String(n)) if !n.trim().is_empty() => n,
+            _ => "Usuario".into(),
+        };
+        Ok(Actor { rut, nombre })
     }
 
     /// Whether the database answers.
@@ -167,6 +194,15 @@ impl ChatService {
         let hecha = self.store.conversacion_uno_a_uno(&actor.rut, &otro).await?;
         if hecha.creada {
             tracing::info!(conversacion = %hecha.id, usuario = %actor.rut, "conversación creada");
+            if let Some(vista) = self
+                .store
+                .conversaciones(&otro, Some(&hecha.id))
+                .await?
+                .into_iter()
+                .next()
+            {
+                self.tiempo_real.conversacion_nueva(&otro, &vista).await;
+            }
         }
         Ok(ConversacionCreada {
             id: hecha.id,
@@ -237,6 +273,7 @@ impl ChatService {
             .insertar_mensaje(&conversacion, &actor.rut, contenido)
             .await?;
         tracing::info!(mensaje = %mensaje.id, conversacion = %conversacion, usuario = %actor.rut, "mensaje enviado");
+        self.tiempo_real.mensaje_nuevo(&mensaje).await;
         Ok(mensaje)
     }
 
@@ -312,6 +349,43 @@ impl ChatService {
         }
     }
 
+    /// Checks that the actor may act in a conversation (join its room, type in it); returns
+    /// its canonical id.
+    pub async fn acceso(&self, actor: &Actor, conversacion: Option<&Value>) -> Resultado<Id> {
+        self.limitar(actor)?;
+        if conversacion.is_none_or(Value::is_null) {
+            return Err(ErrorChat::Invalido("Datos inválidos"));
+        }
+        self.autorizar(actor, conversacion).await
+    }
+
+    /// Canonical form of a conversation id, without any access check (leaving a room).
+    pub fn id_conversacion(&self, conversacion: Option<&Value>) -> Option<Id> {
+        conversacion.and_then(|v| Id::from_json(v, self.store.id_kinds().conversacion))
+    }
+
+    /// Records that the actor's page is open (pages without a socket call this every 15 s).
+    pub fn latido(&self, actor: &Actor) -> Resultado<()> {
+        self.limitar(actor)?;
+        self.latidos.registrar(&actor.rut, Instant::now());
+        Ok(())
+    }
+
+    /// Users online: a live socket anywhere, or a heartbeat in the last [`VIGENCIA_LATIDO`].
+    pub async fn conectados(&self, actor: &Actor) -> Resultado<Vec<String>> {
+        self.limitar(actor)?;
+        let mut ruts = self.tiempo_real.en_linea().await;
+        ruts.extend(self.latidos.vigentes(Instant::now()));
+        ruts.sort();
+        ruts.dedup();
+        Ok(ruts)
+    }
+
+    /// The users who share a conversation with `rut` (who hears about its presence).
+    pub async fn contactos(&self, rut: &str) -> Resultado<Vec<String>> {
+        Ok(self.store.contactos(rut).await?)
+    }
+
     /// Parses a conversation id and checks that the actor participates (403 otherwise).
     async fn autorizar(&self, actor: &Actor, conversacion: Option<&Value>) -> Resultado<Id> {
         let id = conversacion
@@ -328,6 +402,29 @@ impl ChatService {
         self.limitador
             .permitir(&actor.rut, Instant::now())
             .map_err(ErrorChat::DemasiadasSolicitudes)
+    }
+}
+
+/// How long a heartbeat keeps a user online (pages send one every 15 s).
+pub const VIGENCIA_LATIDO: Duration = Duration::from_secs(45);
+
+/// Last heartbeat per user, for pages that poll instead of holding a socket.
+#[derive(Default)]
+struct Latidos(std::sync::Mutex<std::collections::HashMap<String, Instant>>);
+
+impl Latidos {
+    fn registrar(&self, rut: &str, ahora: Instant) {
+        let mut mapa = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        mapa.retain(|_, t| ahora.duration_since(*t) < VIGENCIA_LATIDO);
+        mapa.insert(rut.to_owned(), ahora);
+    }
+
+    fn vigentes(&self, ahora: Instant) -> Vec<String> {
+        let mapa = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        mapa.iter()
+            .filter(|(_, t)| ahora.duration_since(**t) < VIGENCIA_LATIDO)
+            .map(|(rut, _)| rut.clone())
+            .collect()
     }
 }
 
@@ -435,6 +532,18 @@ mod tests {
             Err(ErrorChat::Invalido(_))
         ));
         assert_eq!(otro(json!({"usuario_id": "a\u{0}b"})), dos);
+    }
+
+    #[test]
+    fn heartbeats_expire() {
+        let latidos = Latidos::default();
+        let t0 = Instant::now();
+        latidos.registrar("1-9", t0);
+        assert_eq!(
+            latidos.vigentes(t0 + Duration::from_secs(44)),
+            vec!["1-9".to_owned()]
+        );
+        assert!(latidos.vigentes(t0 + VIGENCIA_LATIDO).is_empty());
     }
 
     #[test]

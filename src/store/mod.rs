@@ -59,6 +59,9 @@ pub trait ChatStore: Send + Sync {
     /// `solo` when given.
     async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>>;
 
+    /// Every user who shares a conversation with `rut`.
+    async fn contactos(&self, rut: &str) -> StoreResult<Vec<String>>;
+
     /// Finds or atomically creates the 1:1 conversation of exactly `a` and `b`.
     async fn conversacion_uno_a_uno(&self, a: &str, b: &str) -> StoreResult<ConversacionUnoAUno>;
 

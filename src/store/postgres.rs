@@ -318,6 +318,7 @@ struct Consultas {
     usuario: String,
     usuarios_excepto: String,
     es_participante: String,
+    contactos: String,
     conversaciones: String,
     uno_a_uno: String,
     mensajes: String,
@@ -564,6 +565,10 @@ impl Consultas {
             es_participante: format!(
                 "SELECT 1 FROM {part} WHERE conversacion_id = $1::text::{cid} AND usuario_id = $2 LIMIT 1"
             ),
+            contactos: format!(
+                "SELECT DISTINCT o.usuario_id::text FROM {part} p JOIN {part} o ON o.conversacion_id = p.conversacion_id \
+                 WHERE p.usuario_id = $1 AND o.usuario_id <> $1"
+            ),
             conversaciones,
             uno_a_uno,
             mensajes,
@@ -674,6 +679,11 @@ impl ChatStore for PostgresStore {
             )
             .await?;
         Ok(!filas.is_empty())
+    }
+
+    async fn contactos(&self, rut: &str) -> StoreResult<Vec<String>> {
+        let filas = self.filas(&self.sql.contactos, &[(&rut, TEXT)]).await?;
+        Ok(filas.iter().map(|f| f.get(0)).collect())
     }
 
     async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>> {

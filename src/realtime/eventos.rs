@@ -1,0 +1,245 @@
+//! The v1 Socket.IO events. Authentication is one connect middleware; every event goes through
+//! the same [`ChatService`](crate::service::ChatService) calls as REST, so the rules live once.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide_core::adapter::DefinedAdapter;
+
+use super::{Contexto, difundir, sala_usuario};
+use crate::http::contrato::MensajeJson;
+use crate::service::{Actor, ErrorChat};
+
+/// Refusal sent as CONNECT_ERROR `{"message": "No autenticado"}`.
+#[derive(Debug, thiserror::Error)]
+#[error("No autenticado")]
+pub struct NoAutenticado;
+
+/// Registers namespace `/`: cookie check on connect, then the v1 events. With a remote
+/// adapter the result is the adapter's initialisation, which the caller awaits.
+pub fn registrar<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, ctx: Arc<Contexto>) -> A::InitRes {
+    let para_middleware = ctx.clone();
+    let autenticar = move |s: SocketRef<A>| {
+        let ctx = para_middleware.clone();
+        async move { autenticar(&ctx, &s) }
+    };
+    let al_conectar =
+        move |s: SocketRef<A>, io: SocketIo<A>, Extension(actor): Extension<Actor>| {
+            let ctx = ctx.clone();
+            async move { conectar(ctx, s, io, actor).await }
+        };
+    io.ns("/", al_conectar.with(autenticar))
+}
+
+/// Connect middleware: the Flask session from the handshake's cookie.
+fn autenticar<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>) -> Result<(), NoAutenticado> {
+    let sesion = s
+        .req_parts()
+        .headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|par| par.trim().split_once('='))
+        .find(|(k, _)| *k == ctx.cookie)
+        .and_then(|(_, v)| {
+            ctx.codec
+                .decode(v.trim_matches('"'), chrono::Utc::now().timestamp())
+                .ok()
+        });
+    let actor = ctx
+        .servicio
+        .actor(sesion.as_ref())
+        .map_err(|_| NoAutenticado)?;
+    s.extensions.insert(actor);
+    Ok(())
+}
+
+async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<A>, actor: Actor) {
+    tracing::info!(usuario = %actor.rut, socket = %s.id, "socket conectado");
+    s.join(sala_usuario(&actor.rut));
+    emitir(
+        &s,
+        "conectado",
+        &json!({"mensaje": "Conectado al chat en tiempo real"}),
+    );
+
+    let c = ctx.clone();
+    s.on(
+        "unirse_conversacion",
+        move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
+            let c = c.clone();
+            async move { unirse(&c, &s, &a, d.ok()).await }
+        },
+    );
+    s.on(
+        "salir_conversacion",
+        |s: SocketRef<A>, Extension(_a): Extension<Actor>, TryData(d): TryData<Value>| async move {
+            salir(&s, d.ok());
+        },
+    );
+    let c = ctx.clone();
+    s.on(
+        "mensaje_enviar",
+        move |s: SocketRef<A>,
+              Extension(a): Extension<Actor>,
+              TryData(d): TryData<Value>,
+              ack: AckSender<A>| {
+            let c = c.clone();
+            async move { enviar(&c, &s, &a, d.ok(), ack).await }
+        },
+    );
+    let c = ctx.clone();
+    s.on(
+        "escribiendo",
+        move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
+            let c = c.clone();
+            async move { escribiendo(&c, &s, &a, d.ok()).await }
+        },
+    );
+    let c = ctx.clone();
+    s.on_disconnect(
+        move |s: SocketRef<A>, io: SocketIo<A>, Extension(a): Extension<Actor>| {
+            let c = c.clone();
+            async move { anunciar_presencia(&c, &io, &a.rut, &s, false).await }
+        },
+    );
+    anunciar_presencia(&ctx, &io, &actor.rut, &s, true).await;
+}
+
+/// The `conversacion_id` field of an event payload (`None` unless the payload is an object).
+fn conversacion(datos: &Option<Value>) -> Option<&Value> {
+    datos
+        .as_ref()
+        .and_then(Value::as_object)
+        .and_then(|o| o.get("conversacion_id"))
+}
+
+async fn unirse<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>, actor: &Actor, datos: Option<Value>) {
+    match ctx.servicio.acceso(actor, conversacion(&datos)).await {
+        Ok(id) => {
+            s.join(id.to_string());
+            let respuesta = json!({"conversacion_id": id.to_string(), "mensaje": "Te has unido a la conversación"});
+            emitir(s, "unido_conversacion", &respuesta);
+        }
+        Err(e) => error(s, &e),
+    }
+}
+
+fn salir<A: Adapter>(s: &SocketRef<A>, datos: Option<Value>) {
+    let id = match conversacion(&datos) {
+        Some(Value::String(texto)) => texto.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return error(s, &ErrorChat::Invalido("Datos inválidos")),
+    };
+    // Room names are canonical ids; the personal room cannot be left this way.
+    if !id.starts_with("usuario:") {
+        s.leave(id.to_lowercase());
+    }
+}
+
+async fn enviar<A: Adapter>(
+    ctx: &Contexto,
+    s: &SocketRef<A>,
+    actor: &Actor,
+    datos: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let campo = |clave: &str| {
+        datos
+            .as_ref()
+            .and_then(Value::as_object)
+            .and_then(|o| o.get(clave))
+    };
+    match ctx
+        .servicio
+        .enviar(actor, campo("conversacion_id"), campo("contenido"))
+        .await
+    {
+        Ok(mensaje) => {
+            if let Err(e) = ack.send(&MensajeJson::para(&mensaje, &actor.rut)) {
+                tracing::debug!(error = %e, "no se pudo enviar el ack");
+            }
+        }
+        Err(e) => {
+            let texto = texto_error(&e);
+            if let Err(err) = ack.send(&json!({"success": false, "error": texto})) {
+                tracing::debug!(error = %err, "no se pudo enviar el ack");
+            }
+            emitir(s, "error", &json!({"mensaje": texto}));
+        }
+    }
+}
+
+async fn escribiendo<A: Adapter>(
+    ctx: &Contexto,
+    s: &SocketRef<A>,
+    actor: &Actor,
+    datos: Option<Value>,
+) {
+    match ctx.servicio.acceso(actor, conversacion(&datos)).await {
+        Ok(id) => {
+            let aviso = json!({"conversacion_id": id.to_string(), "usuario_id": actor.rut, "nombre": actor.nombre});
+            let destino = s.to(id.to_string()).except(sala_usuario(&actor.rut));
+            difundir(destino, "usuario_escribiendo", &aviso).await;
+        }
+        Err(e) => error(s, &e),
+    }
+}
+
+/// Tells the user's contacts when their first socket connects or their last one closes.
+async fn anunciar_presencia<A: Adapter>(
+    ctx: &Contexto,
+    io: &SocketIo<A>,
+    rut: &str,
+    s: &SocketRef<A>,
+    conecta: bool,
+) {
+    let otros = match io.to(sala_usuario(rut)).fetch_sockets().await {
+        Ok(sockets) => sockets.iter().filter(|o| o.data().id != s.id).count(),
+        Err(e) => {
+            tracing::warn!(error = %e, "no se pudo contar los sockets del usuario");
+            return;
+        }
+    };
+    if otros > 0 {
+        return;
+    }
+    let contactos = match ctx.servicio.contactos(rut).await {
+        Ok(c) if !c.is_empty() => c,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "no se pudo anunciar la presencia");
+            return;
+        }
+    };
+    let evento = if conecta {
+        "usuario_conectado"
+    } else {
+        "usuario_desconectado"
+    };
+    let salas: Vec<String> = contactos.iter().map(|c| sala_usuario(c)).collect();
+    difundir(io.to(salas), evento, &json!({"usuario_id": rut})).await;
+}
+
+/// Socket clients get `"Datos inválidos"` for every malformed payload (CONTRACT.md §5).
+fn texto_error(e: &ErrorChat) -> String {
+    match e {
+        ErrorChat::Invalido(_) | ErrorChat::DemasiadoLargo => "Datos inválidos".into(),
+        otro => otro.to_string(),
+    }
+}
+
+fn error<A: Adapter>(s: &SocketRef<A>, e: &ErrorChat) {
+    emitir(s, "error", &json!({"mensaje": texto_error(e)}));
+}
+
+fn emitir<A: Adapter>(s: &SocketRef<A>, evento: &str, datos: &Value) {
+    if let Err(e) = s.emit(evento, datos) {
+        tracing::debug!(evento, error = %e, "no se pudo emitir al socket");
+    }
+}
