@@ -156,6 +156,16 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
     }
 }
 
+/// Shared handles for the event handlers.
+pub struct Contexto {
+    /// The chat's rules.
+    pub servicio: Arc<crate::service::ChatService>,
+    /// Flask cookie verifier.
+    pub codec: crate::session::SessionCodec,
+    /// Session cookie name.
+    pub cookie: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,14 +182,4 @@ mod tests {
             "redis://h?protocol=resp3"
         );
     }
-}
-
-/// Shared handles for the event handlers.
-pub struct Contexto {
-    /// The chat's rules.
-    pub servicio: Arc<crate::service::ChatService>,
-    /// Flask cookie verifier.
-    pub codec: crate::session::SessionCodec,
-    /// Session cookie name.
-    pub cookie: String,
 }
