@@ -164,7 +164,7 @@ def unknown_rut(user_source):
 @pytest.fixture
 def token(request):
     """A text unique to this test run, to recognise the test's own messages."""
-    return f"{request.node.name[:40]} {secrets.token_hex(4)}"
+    return f"{request.node.originalname[:40]} {secrets.token_hex(4)}"
 
 
 @pytest.fixture

@@ -60,6 +60,8 @@ pub struct Settings {
     pub allow_plaintext_passwords: bool,
     /// Redis URL shared by several instances (rooms and emits span them); in-memory without it.
     pub redis_url: Option<String>,
+    /// Channel prefix in Redis: instances with the same prefix form one cluster.
+    pub redis_prefix: String,
     /// Engine.IO ping interval.
     pub ping_interval: Duration,
     /// Engine.IO ping timeout.
@@ -163,6 +165,7 @@ impl Settings {
             rate_limit_burst: parse_num(&get, "RATE_LIMIT_BURST", 120)?,
             allow_plaintext_passwords: parse_bool(&get, "ALLOW_PLAINTEXT_PASSWORDS", false)?,
             redis_url: get("REDIS_URL"),
+            redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "weigence-chat".into()),
             ping_interval: Duration::from_millis(parse_num(&get, "PING_INTERVAL_MS", 25_000)?),
             ping_timeout: Duration::from_millis(parse_num(&get, "PING_TIMEOUT_MS", 20_000)?),
         })

@@ -23,7 +23,7 @@ use session::SessionCodec;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::service::SocketIoService;
-use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use store::ChatStore;
 use store::postgres::{PostgresOptions, PostgresStore};
 
@@ -125,7 +125,8 @@ impl Application {
             Some(url) => {
                 let cliente = redis::Client::open(realtime::url_resp3(url))
                     .map_err(|e| StartError::Redis(e.to_string()))?;
-                let adaptador = RedisAdapterCtr::new_with_redis(&cliente)
+                let config = RedisAdapterConfig::new().with_prefix(settings.redis_prefix.clone());
+                let adaptador = RedisAdapterCtr::new_with_redis_config(&cliente, config)
                     .await
                     .map_err(|e| StartError::Redis(e.to_string()))?;
                 let (svc, io) = builder

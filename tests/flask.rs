@@ -15,13 +15,16 @@ fn python() -> String {
 }
 
 fn flask(args: &[&str]) -> (bool, String) {
-    let script = format!("{}/tests/flask_cookie.py", env!("CARGO_MANIFEST_DIR"));
+    let script = format!(
+        "{}/tests/clients/flask_cookie.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let salida = Command::new(python())
         .arg(&script)
         .args(args)
         .output()
         .expect(
-            "run tests/flask_cookie.py with the test virtualenv's Python (scripts/test creates it)",
+            "run tests/clients/flask_cookie.py with the test virtualenv's Python (scripts/test creates it)",
         );
     let stderr = String::from_utf8_lossy(&salida.stderr);
     assert!(!stderr.contains("Traceback"), "{stderr}");

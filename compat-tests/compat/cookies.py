@@ -61,5 +61,28 @@ def tampered(header_value):
     return f"{name}={signed}.{first}{signature[1:]}"
 
 
+# Cookies that must not authenticate: none, a tampered signature, signed with another key,
+# garbage, older than the session lifetime, signed in the future (the last two need the secret).
+INVALID_KINDS = ["none", "tampered", "other-secret", "garbage", "expired", "future"]
+NEEDS_SECRET = {"expired", "future"}
+
+
+def invalid_cookie(kind, user, valid_header, settings, flask_cookies):
+    """A `Cookie` header value of the given invalid kind for `user` (None for "none")."""
+    if kind == "none":
+        return None
+    if kind == "tampered":
+        return tampered(valid_header)
+    if kind == "other-secret":
+        return FlaskCookies("otra-clave-que-no-es", settings.cookie_name).header(login_session(user))
+    if kind == "garbage":
+        return f"{settings.cookie_name}=basura.basura.basura"
+    if kind == "expired":
+        return flask_cookies.header(login_session(user), signed_at=now() - settings.session_lifetime - 120)
+    if kind == "future":
+        return flask_cookies.header(login_session(user), signed_at=now() + 3600)
+    raise ValueError(kind)
+
+
 def now():
     return int(time.time())

@@ -87,3 +87,55 @@ schema_files() {
         *) die "unknown table variant $1 (live or migration)" ;;
     esac
 }
+
+# Node clients for the tests (socket.io-client, playwright-core) from tests/clients/package-lock.json,
+# and the chat page's Socket.IO client copied from that npm package into static/js/vendor/
+# (not committed: it is a third-party file).
+ensure_node_clients() {
+    command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+    local dir=$ROOT/tests/clients
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.weigence-lock" 2>/dev/null; then
+        log "installing Node test clients (npm ci)"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+        cp "$dir/package-lock.json" "$dir/node_modules/.weigence-lock"
+    fi
+    vendor_socketio_client
+}
+
+vendor_socketio_client() {
+    local src=$ROOT/tests/clients/node_modules/socket.io-client/dist/socket.io.min.js
+    [ -f "$src" ] || return 0
+    mkdir -p "$ROOT/static/js/vendor"
+    cp "$src" "$ROOT/static/js/vendor/socket.io.min.js"
+}
+
+# Debian's Chromium for the browser test (never a downloaded browser).
+ensure_chromium() {
+    command -v chromium >/dev/null || apt_install chromium
+    CHROMIUM=$(command -v chromium)
+}
+
+ensure_redis() {
+    command -v redis-server >/dev/null || apt_install redis-server
+}
+
+# nginx for the reverse-proxy test (not started as a service: the test runs its own).
+ensure_nginx() {
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx-light || apt_install nginx
+}
+
+# redis_start DIR PORT: a private Redis without persistence.
+redis_start() {
+    local dir=$1 port=$2
+    mkdir -p "$dir"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >/dev/null \
+        || die "redis-server did not start"
+    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+    die "redis-server did not answer on port $port"
+}
+
+redis_stop() {
+    local dir=$1
+    [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+}

@@ -296,6 +296,11 @@ impl ChatService {
             .store
             .marcar_leido(&conversacion, &actor.rut, hasta.as_ref())
             .await?;
+        if let Some(ultimo) = &marca {
+            self.tiempo_real
+                .mensaje_visto(&conversacion, &actor.rut, ultimo)
+                .await;
+        }
         Ok((conversacion, marca))
     }
 

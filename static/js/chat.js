@@ -1,9 +1,10 @@
 /*
  * Chat interno de Weigence: lista de conversaciones, mensajes y chat nuevo.
  *
- * JavaScript simple (ES2017), sin dependencias ni compilación. Hoy funciona por
- * sondeo REST cada 5 s; una capa Socket.IO puede sumarse llamando a
- * agregarMensaje(), cargarConversaciones() y cargarMensajes().
+ * JavaScript simple (ES2017), sin compilación. En vivo por Socket.IO (mensajes,
+ * «escribiendo», confirmaciones de lectura, conversaciones nuevas y presencia)
+ * cuando la página cargó el cliente oficial (window.io); mientras el socket no
+ * está conectado, o si ese cliente falta, sondeo REST cada 5 s.
  *
  * Todo texto que viene del servidor llega al DOM con textContent, nunca con
  * innerHTML. Los ids se comparan como cadenas: pueden ser números o uuid.
@@ -12,13 +13,19 @@
   'use strict';
 
   const INTERVALO_SONDEO_MS = 5000;
+  const INTERVALO_LATIDO_MS = 15000;
+  const INTERVALO_ESCRIBIENDO_MS = 2000;  // como mucho un aviso «escribiendo» cada 2 s
+  const DURACION_ESCRIBIENDO_MS = 3000;   // el indicador se oculta sin avisos nuevos
+  const ESPERA_ACUSE_MS = 5000;           // acuse de mensaje_enviar antes de reintentar por REST
+  const ESPERA_UNION_MS = 3000;           // confirmación de unirse_conversacion antes de recargar igual
   const DURACION_AVISO_MS = 4000;
   const MARGEN_FINAL_PX = 80;
   const ALTURA_MAXIMA_ENTRADA_PX = 160;
 
   const ESTADOS_CONEXION = {
-    sondeo: 'Sin conexión en tiempo real',
-    caido: 'Sin conexión con el servidor'
+    vivo: { texto: 'En vivo', detalle: 'Los mensajes llegan al instante' },
+    sondeo: { texto: 'Sin conexión en tiempo real', detalle: 'Los mensajes se actualizan cada 5 segundos' },
+    caido: { texto: 'Sin conexión con el servidor', detalle: 'Reintentando cada 5 segundos' }
   };
 
   const $ = (id) => document.getElementById(id);
@@ -42,6 +49,7 @@
     buscarUsuario: $('buscar-usuario'),
     buscarConversacion: $('buscar-conversacion'),
     estadoConexion: $('estado-conexion'),
+    escribiendo: $('escribiendo'),
     aviso: $('aviso')
   };
   dom.btnEnviar = dom.formulario.querySelector('button[type="submit"]');
@@ -62,7 +70,17 @@
     pendiente: null,          // último envío sin confirmar, para reutilizar su client_id
     enviando: false,
     creando: false,
-    sondeando: false,
+    refrescando: false,
+    repetirRefresco: false,   // algo cambió durante la recarga en curso: recargar otra vez
+    socket: null,             // Socket.IO, o null si la página no cargó window.io
+    salas: new Set(),         // salas pedidas en la conexión actual (String(id))
+    salasPendientes: new Set(), // pedidas y aún sin unido_conversacion
+    esperasUnion: [],         // quienes esperan que no queden salas pendientes
+    conectados: new Set(),    // ruts de los usuarios en línea
+    vistos: new Map(),        // id de conversación → último id leído por el otro participante
+    ultimoAvisoEscritura: 0,
+    temporizadorSondeo: 0,
+    temporizadorEscribiendo: 0,
     temporizadorAviso: 0
   };
 
@@ -200,7 +218,7 @@
   function manejarError(error, silencioso) {
     if (!(error instanceof ErrorApi)) throw error;
     if (error.status === 401) return; // ya se está redirigiendo al login
-    if (error.status === 0) mostrarEstadoConexion('caido');
+    if (error.status === 0 && !enVivo()) mostrarEstadoConexion('caido');
     if (!silencioso) mostrarAviso(error.message);
   }
 
@@ -214,7 +232,8 @@
   }
 
   function mostrarEstadoConexion(clave) {
-    dom.estadoConexion.textContent = ESTADOS_CONEXION[clave];
+    dom.estadoConexion.textContent = ESTADOS_CONEXION[clave].texto;
+    dom.estadoConexion.title = ESTADOS_CONEXION[clave].detalle;
     dom.estadoConexion.dataset.estado = clave;
   }
 
@@ -246,7 +265,21 @@
   function infoConversacion(c) {
     if (c.es_grupal) return ((c.participantes || []).length + 1) + ' participantes';
     const otro = otroParticipante(c);
-    return otro ? detalleUsuario(otro) : '';
+    if (!otro) return '';
+    return [estaEnLinea(c) ? 'En línea' : '', detalleUsuario(otro)].filter(Boolean).join(' · ');
+  }
+
+  /** En línea: el otro participante de un chat 1:1 tiene un socket abierto o un latido reciente. */
+  function estaEnLinea(c) {
+    const otro = !c.es_grupal && otroParticipante(c);
+    return Boolean(otro) && estado.conectados.has(String(otro.id));
+  }
+
+  /** Avatar con sus iniciales y, si corresponde, el punto verde de presencia. */
+  function elementoAvatar(nombre, enLinea) {
+    const avatar = crear('span', 'avatar' + (enLinea ? ' en-linea' : ''), iniciales(nombre));
+    if (enLinea) avatar.title = 'En línea';
+    return avatar;
   }
 
   function esPropio(m) {
@@ -266,6 +299,16 @@
       c.ultimo_mensaje_timestamp || c.ultima_actualizacion || c.fecha_creacion;
   }
 
+  function marcaActividad(c) {
+    const fecha = parsearFecha(fechaActividad(c));
+    return fecha ? fecha.getTime() : 0;
+  }
+
+  /** La conversación abierta en una pestaña visible: lo que llega ahí se da por leído. */
+  function estaALaVista(c) {
+    return mismoId(c.id, idActual()) && !document.hidden;
+  }
+
   function contarNoLeidos(c) {
     return Number(c.no_leidos || c.mensajes_no_leidos || 0);
   }
@@ -282,6 +325,33 @@
       estado.actual = abierta;
       mostrarCabecera(abierta);
     }
+    renderConversaciones();
+    sincronizarSalas();
+  }
+
+  /** Refleja un mensaje en la lista (vista previa, orden y no leídos) sin esperar al sondeo. */
+  function anotarEnLista(m) {
+    const c = buscarConversacionPorId(m.conversacion_id);
+    if (!c) {
+      refrescar(); // conversación que la lista aún no tiene
+      return;
+    }
+    if (c.ultimo_mensaje && compararMensajes(m, c.ultimo_mensaje) <= 0) return; // ya anotado
+    c.ultimo_mensaje = {
+      id: m.id, contenido: m.contenido, fecha_envio: m.fecha_envio, usuario_id: m.usuario_id, editado: m.editado
+    };
+    c.ultimo_mensaje_timestamp = m.fecha_envio;
+    if (!esPropio(m) && !estaALaVista(c)) {
+      c.no_leidos = contarNoLeidos(c) + 1;
+      c.mensajes_no_leidos = c.no_leidos;
+    }
+    listaCambiada();
+  }
+
+  /** Reordena y redibuja la lista tras un cambio en vivo; una recarga en curso ya trae datos viejos. */
+  function listaCambiada() {
+    if (estado.refrescando) estado.repetirRefresco = true;
+    estado.conversaciones.sort((a, b) => marcaActividad(b) - marcaActividad(a));
     renderConversaciones();
   }
 
@@ -329,7 +399,7 @@
       filaInferior.appendChild(insignia);
     }
     cuerpo.append(filaSuperior, filaInferior);
-    boton.append(crear('span', 'avatar', iniciales(nombre)), cuerpo);
+    boton.append(elementoAvatar(nombre, estaEnLinea(c)), cuerpo);
 
     const item = crear('li');
     item.appendChild(boton);
@@ -347,6 +417,7 @@
     dom.chatNombre.textContent = nombre;
     dom.chatInfo.textContent = infoConversacion(c);
     dom.chatAvatar.textContent = iniciales(nombre);
+    dom.chatAvatar.classList.toggle('en-linea', estaEnLinea(c));
   }
 
   async function abrirConversacion(c) {
@@ -385,7 +456,9 @@
     estado.mensajes = [];
     estado.idsMostrados.clear();
     estado.ultimoMarcado = null;
+    estado.ultimoAvisoEscritura = 0;
     dom.mensajes.textContent = '';
+    ocultarEscribiendo();
   }
 
   /** Ordena por fecha_envio y, a igual fecha, por id (numérico si ambos lo son). */
@@ -430,6 +503,7 @@
   function agregarMensajes(lista) {
     const estabaAbajo = estaCercaDelFinal();
     const nuevos = lista.filter(insertarMensaje).length;
+    if (nuevos > 0) actualizarRecibos();
     if (nuevos > 0 && estabaAbajo) desplazarAlFinal();
     return nuevos;
   }
@@ -454,6 +528,7 @@
     const pie = crear('span', 'burbuja-pie');
     pie.appendChild(elementoHora(m.fecha_envio, horaMensaje));
     if (m.editado && !m.eliminado) pie.appendChild(crear('span', 'editado', 'editado'));
+    if (propio) pie.appendChild(marcarRecibo(crear('span', 'recibo'), false));
     burbuja.appendChild(pie);
 
     fila.appendChild(burbuja);
@@ -467,6 +542,31 @@
 
   function desplazarAlFinal() {
     dom.mensajes.scrollTop = dom.mensajes.scrollHeight;
+  }
+
+  /* ---------- confirmaciones de lectura ---------- */
+
+  function marcarRecibo(recibo, leido) {
+    recibo.textContent = leido ? '✓✓' : '✓';
+    recibo.title = leido ? 'Leído' : 'Enviado';
+    recibo.setAttribute('aria-label', recibo.title);
+    recibo.classList.toggle('leido', leido);
+    return recibo;
+  }
+
+  /**
+   * ✓✓ en los mensajes propios hasta la posición del último que el otro leyó. Si ese
+   * mensaje aún no se muestra no se cambia nada: la marca solo avanza, y al llegar el
+   * mensaje se vuelve a calcular.
+   */
+  function actualizarRecibos() {
+    const marca = estado.vistos.get(idActual());
+    const hasta = existe(marca) ? estado.mensajes.findIndex((m) => mismoId(m.id, marca)) : -1;
+    if (hasta < 0) return;
+    estado.mensajes.forEach((m, posicion) => {
+      const recibo = dom.mensajes.children[posicion].querySelector('.recibo');
+      if (recibo) marcarRecibo(recibo, posicion <= hasta);
+    });
   }
 
   /** Avisa hasta el último mensaje mostrado, una sola vez y solo si la pestaña está visible. */
@@ -508,25 +608,45 @@
     estado.enviando = true;
     dom.btnEnviar.disabled = true;
     try {
-      const datos = await api('POST', '/api/chat/mensaje/enviar', {
+      const mensaje = await entregarMensaje({
         conversacion_id: id,
         contenido,
         client_id: idClienteParaEnvio(id, contenido)
       });
       estado.pendiente = null;
+      estado.ultimoAvisoEscritura = 0;
       if (id === idActual()) {
         dom.entrada.value = '';
         ajustarAltura();
-        agregarMensaje(datos.mensaje);
+        agregarMensaje(mensaje);
         desplazarAlFinal();
       }
-      cargarConversaciones().catch((error) => manejarError(error, true));
+      anotarEnLista(mensaje);
     } catch (error) {
       manejarError(error);
     } finally {
       estado.enviando = false;
       dom.btnEnviar.disabled = false;
     }
+  }
+
+  /** Por el socket si está en vivo; sin acuse a tiempo, o sin socket, por REST con el mismo client_id. */
+  async function entregarMensaje(cuerpo) {
+    const porSocket = enVivo() ? await enviarPorSocket(cuerpo) : null;
+    if (porSocket) return porSocket;
+    const datos = await api('POST', '/api/chat/mensaje/enviar', cuerpo);
+    return datos.mensaje;
+  }
+
+  /** Resuelve el mensaje guardado, o null si el acuse no llega a tiempo; rechaza si el servidor lo rechaza. */
+  function enviarPorSocket(cuerpo) {
+    return new Promise((resolve, reject) => {
+      estado.socket.timeout(ESPERA_ACUSE_MS).emit('mensaje_enviar', cuerpo, (sinAcuse, respuesta) => {
+        if (sinAcuse) resolve(null);
+        else if (respuesta && existe(respuesta.id)) resolve(respuesta);
+        else reject(new ErrorApi(textoError(400, respuesta), 400));
+      });
+    });
   }
 
   /** Intro envía; Mayús+Intro inserta un salto de línea. */
@@ -541,6 +661,36 @@
   function ajustarAltura() {
     dom.entrada.style.height = 'auto';
     dom.entrada.style.height = Math.min(dom.entrada.scrollHeight, ALTURA_MAXIMA_ENTRADA_PX) + 'px';
+  }
+
+  function alEscribir() {
+    ajustarAltura();
+    avisarQueEscribo();
+  }
+
+  /* ---------- «escribiendo…» ---------- */
+
+  function avisarQueEscribo() {
+    const id = idActual();
+    const ahora = Date.now();
+    if (!enVivo() || id === null || !dom.entrada.value.trim()) return;
+    if (ahora - estado.ultimoAvisoEscritura < INTERVALO_ESCRIBIENDO_MS) return;
+    estado.ultimoAvisoEscritura = ahora;
+    estado.socket.emit('escribiendo', { conversacion_id: id });
+  }
+
+  function alEscribirOtro(datos) {
+    if (!datos || mismoId(datos.usuario_id, YO) || !mismoId(datos.conversacion_id, idActual())) return;
+    dom.escribiendo.textContent = (datos.nombre || 'Alguien') + ' está escribiendo…';
+    dom.escribiendo.classList.remove('hidden');
+    clearTimeout(estado.temporizadorEscribiendo);
+    estado.temporizadorEscribiendo = setTimeout(ocultarEscribiendo, DURACION_ESCRIBIENDO_MS);
+  }
+
+  function ocultarEscribiendo() {
+    clearTimeout(estado.temporizadorEscribiendo);
+    dom.escribiendo.classList.add('hidden');
+    dom.escribiendo.textContent = '';
   }
 
   /* ---------- chat nuevo ---------- */
@@ -599,7 +749,7 @@
     boton.dataset.id = String(u.id);
     const textos = crear('span', 'usuario-textos');
     textos.append(crear('span', 'usuario-nombre', nombre), crear('span', 'usuario-detalle', detalleUsuario(u)));
-    boton.append(crear('span', 'avatar', iniciales(nombre)), textos);
+    boton.append(elementoAvatar(nombre, estado.conectados.has(String(u.id))), textos);
 
     const item = crear('li');
     item.appendChild(boton);
@@ -632,25 +782,187 @@
     }
   }
 
-  /* ---------- sondeo ---------- */
+  /* ---------- tiempo real (Socket.IO) ---------- */
 
-  /** Recarga la lista y los mensajes de la conversación abierta; nunca dos a la vez. */
-  async function sondear() {
-    if (estado.sondeando) return;
-    estado.sondeando = true;
+  function enVivo() {
+    return Boolean(estado.socket && estado.socket.connected);
+  }
+
+  /**
+   * Abre el socket si la página cargó el cliente Socket.IO (mismo origen; la cookie de
+   * sesión viaja sola). Se reconecta solo; mientras tanto la página sondea por REST.
+   */
+  function iniciarSocket() {
+    if (typeof window.io !== 'function') return;
+    const socket = window.io({ transports: ['websocket', 'polling'], tryAllTransports: true });
+    estado.socket = socket;
+    socket.on('connect', alConectarSocket);
+    socket.on('disconnect', alDesconectarSocket);
+    socket.on('unido_conversacion', alUnirseConversacion);
+    socket.on('mensaje_recibido', alRecibirMensaje);
+    socket.on('usuario_escribiendo', alEscribirOtro);
+    socket.on('nueva_conversacion', alCrearseConversacion);
+    socket.on('mensaje_visto', alVerseMensaje);
+    socket.on('usuario_conectado', (datos) => cambiarPresencia(datos, true));
+    socket.on('usuario_desconectado', (datos) => cambiarPresencia(datos, false));
+    socket.on('error', (datos) => mostrarAviso((datos && datos.mensaje) || 'Error en el chat en tiempo real'));
+  }
+
+  /** Al (re)conectar: sin sondeo, de vuelta en todas las salas y una recarga REST tras unirse. */
+  function alConectarSocket() {
+    detenerSondeo();
+    mostrarEstadoConexion('vivo');
+    estado.salas.clear();
+    estado.salasPendientes.clear();
+    if (!sincronizarSalas()) refrescar();
+    cargarConectados();
+  }
+
+  function alDesconectarSocket() {
+    ocultarEscribiendo();
+    iniciarSondeo();
+  }
+
+  /**
+   * Se une a la sala de cada conversación de la lista que aún no tiene, para recibir sus
+   * mensajes, «escribiendo» y lecturas. Cuando el servidor confirma, recarga por REST lo
+   * enviado antes de estar en la sala. Devuelve si pidió alguna sala.
+   */
+  function sincronizarSalas() {
+    if (!enVivo()) return false;
+    const nuevas = estado.conversaciones.map((c) => String(c.id)).filter((id) => !estado.salas.has(id));
+    nuevas.forEach((id) => {
+      estado.salas.add(id);
+      estado.salasPendientes.add(id);
+      estado.socket.emit('unirse_conversacion', { conversacion_id: id });
+    });
+    if (nuevas.length > 0) salasConfirmadas().then(refrescar);
+    return nuevas.length > 0;
+  }
+
+  /** Se cumple cuando no quedan salas por confirmar, o tras ESPERA_UNION_MS (p. ej. si una se rechazó). */
+  function salasConfirmadas() {
+    return new Promise((resolve) => {
+      estado.esperasUnion.push(resolve);
+      setTimeout(resolve, ESPERA_UNION_MS);
+    });
+  }
+
+  function alUnirseConversacion(datos) {
+    estado.salasPendientes.delete(String(datos && datos.conversacion_id));
+    if (estado.salasPendientes.size === 0) estado.esperasUnion.splice(0).forEach((resolve) => resolve());
+  }
+
+  function alRecibirMensaje(m) {
+    if (!m || !existe(m.id)) return;
+    if (mismoId(m.conversacion_id, idActual()) && agregarMensaje(m) && !esPropio(m)) {
+      ocultarEscribiendo();
+      marcarLeido();
+    }
+    anotarEnLista(m);
+  }
+
+  function alCrearseConversacion(datos) {
+    const c = datos && datos.conversacion;
+    if (!c || !existe(c.id) || buscarConversacionPorId(c.id)) return;
+    estado.conversaciones.push(c);
+    listaCambiada();
+    sincronizarSalas();
+  }
+
+  /** mensaje_visto: del otro, mueve las confirmaciones; mío (otra pestaña), limpia los no leídos. */
+  function alVerseMensaje(datos) {
+    if (!datos || !existe(datos.ultimo_id)) return;
+    const id = String(datos.conversacion_id);
+    if (mismoId(datos.usuario_id, YO)) {
+      leidaEnOtraPestana(id, datos.ultimo_id);
+      return;
+    }
+    estado.vistos.set(id, datos.ultimo_id);
+    if (id === idActual()) actualizarRecibos();
+  }
+
+  function leidaEnOtraPestana(id, ultimoId) {
+    const c = buscarConversacionPorId(id);
+    if (!c || !c.ultimo_mensaje || !mismoId(c.ultimo_mensaje.id, ultimoId) || contarNoLeidos(c) === 0) return;
+    c.no_leidos = 0;
+    c.mensajes_no_leidos = 0;
+    renderConversaciones();
+  }
+
+  /* ---------- presencia ---------- */
+
+  async function cargarConectados() {
     try {
-      await cargarConversaciones();
-      await cargarMensajes();
-      mostrarEstadoConexion('sondeo');
+      const datos = await api('GET', '/api/usuarios/conectados');
+      estado.conectados = new Set((datos.conectados || []).map(String));
+      mostrarPresencia();
     } catch (error) {
       manejarError(error, true);
-    } finally {
-      estado.sondeando = false;
     }
   }
 
+  function cambiarPresencia(datos, enLinea) {
+    if (!datos || !existe(datos.usuario_id)) return;
+    if (enLinea) estado.conectados.add(String(datos.usuario_id));
+    else estado.conectados.delete(String(datos.usuario_id));
+    mostrarPresencia();
+  }
+
+  function mostrarPresencia() {
+    renderConversaciones();
+    if (estado.actual) mostrarCabecera(estado.actual);
+  }
+
+  /** Latido cada 15 s; sin socket, la presencia no llega por eventos y se pide de nuevo. */
+  function latir() {
+    api('POST', '/api/usuarios/heartbeat', {}).catch((error) => manejarError(error, true));
+    if (!enVivo()) cargarConectados();
+  }
+
+  /* ---------- sondeo y recarga ---------- */
+
+  /** Recarga la lista y los mensajes abiertos; si ya hay una recarga en curso, esta se repite al terminar. */
+  async function refrescar() {
+    if (estado.refrescando) {
+      estado.repetirRefresco = true;
+      return;
+    }
+    estado.refrescando = true;
+    try {
+      do {
+        estado.repetirRefresco = false;
+        await cargarConversaciones();
+        await cargarMensajes();
+      } while (estado.repetirRefresco);
+      mostrarEstadoConexion(enVivo() ? 'vivo' : 'sondeo');
+    } catch (error) {
+      manejarError(error, true);
+    } finally {
+      estado.refrescando = false;
+    }
+  }
+
+  /** Sondeo REST cada 5 s mientras no haya socket conectado. */
+  function iniciarSondeo() {
+    if (estado.temporizadorSondeo) return;
+    estado.temporizadorSondeo = setInterval(refrescar, INTERVALO_SONDEO_MS);
+    refrescar();
+  }
+
+  function detenerSondeo() {
+    clearInterval(estado.temporizadorSondeo);
+    estado.temporizadorSondeo = 0;
+  }
+
   function alCambiarVisibilidad() {
-    if (!document.hidden) sondear();
+    if (document.hidden) return;
+    if (!enVivo()) {
+      refrescar();
+      return;
+    }
+    marcarLeido();
+    renderConversaciones();
   }
 
   function alPulsarTeclaGlobal(evento) {
@@ -666,7 +978,7 @@
       enviarMensaje();
     });
     dom.entrada.addEventListener('keydown', alPulsarTecla);
-    dom.entrada.addEventListener('input', ajustarAltura);
+    dom.entrada.addEventListener('input', alEscribir);
     dom.btnNuevoChat.addEventListener('click', abrirModal);
     dom.cerrarModal.addEventListener('click', cerrarModal);
     dom.fondoModal.addEventListener('click', cerrarModal);
@@ -675,8 +987,13 @@
     document.addEventListener('keydown', alPulsarTeclaGlobal);
     document.addEventListener('visibilitychange', alCambiarVisibilidad);
 
-    sondear();
-    setInterval(sondear, INTERVALO_SONDEO_MS);
+    iniciarSocket();
+    // Punto de depuración (y de la prueba tests/clients/navegador.mjs, que corta la conexión
+    // con socket.io.engine.close()): el socket Socket.IO, o null si la página no lo tiene.
+    window.weigenceChat = { socket: estado.socket };
+    iniciarSondeo(); // hasta que el socket conecte; sin Socket.IO, siempre
+    latir();
+    setInterval(latir, INTERVALO_LATIDO_MS);
   }
 
   iniciar();

@@ -1,0 +1,22 @@
+"""Where the original Flask service is documented as broken (CONTRACT.md §4, §5, §7, §8).
+Tests that check the intended behaviour carry `@pytest.mark.known_difference(<one of these>)`:
+with `--legacy` their failures are reported as known differences instead of failures."""
+
+LIST_BROKEN = "GET /conversaciones always failed in the original: its handler demanded a JSON body on a GET (§4)"
+LIST_NEEDED = "observed through GET /conversaciones, which always failed in the original (§4)"
+OLDEST_100 = "the original returned the oldest 100 messages and could not page (§4, §8)"
+CREAR_WITHOUT_SESSION = "the original never checked the session or the participants on crear (§4, §8)"
+CREAR_NOT_ATOMIC = "1:1 creation was non-atomic in the original: concurrent calls made duplicates (§8)"
+STATUS_500 = "the original turned every error under /api/ into HTTP 500 (§0.5)"
+ERROR_BODIES = "the original answered errors with 500 and exception details, not {success: false, error} (§0.5, §8)"
+NO_LENGTH_LIMIT = "the original had no message length or body limits (§8)"
+NO_ORIGIN_CHECK = "the original checked no Origin on state-changing requests (§4)"
+MENSAJE_ID_IGNORED = "the original ignored mensaje_id and always jumped to the newest message (§4)"
+UNREAD_UUIDS = "the original compared uuids with > to count unread messages (§4, §8)"
+NO_IDEMPOTENCY = "the original stored every retried send (§4)"
+NO_DATA_USUARIO_ID = "the original page had no data-usuario-id, so 'new chat' never worked (§7)"
+OPEN_SOCKET_ORIGINS = "the original accepted Socket.IO handshakes from every origin (cors_allowed_origins='*') (§5, §8)"
+TYPING_UNCHECKED = "the original relayed escribiendo into any room without a participant check (§5, §8)"
+NO_NUEVA_CONVERSACION = "the original defined nueva_conversacion but never sent it (§5)"
+NO_READ_RECEIPTS = "the original emitted no mensaje_visto read receipts (§4, §5)"
+ERROR_KEY_MSG = "the original's error event carried {msg}, not {mensaje} (§5)"

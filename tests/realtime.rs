@@ -1,0 +1,280 @@
+//! Socket.IO (CONTRACT.md §5) with real clients against the real binary: python-socketio over
+//! polling, WebSocket and polling→WebSocket upgrade, node socket.io-client over WebSocket, two
+//! instances sharing Redis, and the Engine.IO handshake checks of the poem bridge.
+
+mod common;
+
+use std::process::Command;
+
+use common::{ANA, BRUNO, CARLA, SECRET, TestApp, Variante, arrancar};
+use reqwest::StatusCode;
+
+/// Settings that make Engine.IO notice dead peers quickly in tests.
+const PING_RAPIDO: [(&str, &str); 2] = [("PING_INTERVAL_MS", "1000"), ("PING_TIMEOUT_MS", "1000")];
+
+fn clientes() -> String {
+    format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> String {
+    std::env::var("WEIGENCE_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Runs a client script and fails the test with its output unless it exits 0.
+fn ejecutar(programa: &str, args: &[&str]) {
+    let salida = Command::new(programa)
+        .args(args)
+        .current_dir(clientes())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {programa} (scripts/test installs it): {e}"));
+    let texto = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&salida.stdout),
+        String::from_utf8_lossy(&salida.stderr)
+    );
+    println!("{texto}");
+    assert!(
+        salida.status.success(),
+        "{programa} {args:?} failed:\n{texto}"
+    );
+}
+
+/// A Flask cookie made by the real Flask for `rut`.
+fn cookie_flask(rut: &str) -> String {
+    let datos = format!("{{\"usuario_id\": \"{rut}\", \"usuario_logueado\": true}}");
+    let salida = Command::new(python())
+        .args(["flask_cookie.py", "mint", SECRET, &datos])
+        .current_dir(clientes())
+        .output()
+        .expect("run flask_cookie.py");
+    assert!(salida.status.success());
+    String::from_utf8(salida.stdout).unwrap().trim().to_owned()
+}
+
+async fn escenario_python(variante: Variante, modo: &str) {
+    let app = TestApp::con(variante, &PING_RAPIDO).await;
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    ejecutar(
+        &python(),
+        &[
+            "escenario_sio.py",
+            &app.base,
+            SECRET,
+            &conversacion,
+            ANA,
+            BRUNO,
+            CARLA,
+            modo,
+        ],
+    );
+}
+
+#[tokio::test]
+async fn python_socketio_over_long_polling_follows_the_contract() {
+    escenario_python(Variante::Live, "polling").await;
+}
+
+#[tokio::test]
+async fn python_socketio_over_websocket_follows_the_contract() {
+    escenario_python(Variante::Live, "websocket").await;
+}
+
+#[tokio::test]
+async fn python_socketio_upgrading_from_polling_follows_the_contract() {
+    escenario_python(Variante::Live, "upgrade").await;
+}
+
+#[tokio::test]
+async fn python_socketio_with_uuid_tables_follows_the_contract() {
+    escenario_python(Variante::Migration, "websocket").await;
+}
+
+#[tokio::test]
+async fn node_socketio_client_over_websocket_follows_the_contract() {
+    let app = TestApp::con(Variante::Live, &PING_RAPIDO).await;
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    let (a, b, c) = (cookie_flask(ANA), cookie_flask(BRUNO), cookie_flask(CARLA));
+    ejecutar(
+        "node",
+        &[
+            "escenario_sio.mjs",
+            &app.base,
+            &conversacion,
+            ANA,
+            BRUNO,
+            &a,
+            &b,
+            &c,
+        ],
+    );
+}
+
+#[tokio::test]
+async fn two_instances_share_rooms_and_presence_through_redis() {
+    let redis = std::env::var("TEST_REDIS_URL")
+        .expect("TEST_REDIS_URL is not set: run the tests through scripts/test, which starts a private Redis");
+    let mut ajustes = PING_RAPIDO.to_vec();
+    ajustes.push(("REDIS_URL", redis.as_str()));
+    // Its own channel prefix, so tests running in parallel never share rooms.
+    ajustes.push(("REDIS_PREFIX", "prueba-dos-instancias"));
+    let app = TestApp::con(Variante::Live, &ajustes).await;
+    let (_segunda, base_b) = arrancar(&app.db.url, &ajustes).await;
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    ejecutar(
+        &python(),
+        &[
+            "escenario_redis.py",
+            &app.base,
+            &base_b,
+            SECRET,
+            &conversacion,
+            ANA,
+            BRUNO,
+        ],
+    );
+}
+
+#[tokio::test]
+async fn malformed_engine_io_handshakes_get_400_not_an_upgrade() {
+    let app = TestApp::nueva(Variante::Live).await;
+    let http = reqwest::Client::new();
+    let mejora = |consulta: &'static str| {
+        http.get(format!("{}/socket.io/?{consulta}", app.base))
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .send()
+    };
+    for consulta in [
+        "EIO=3&transport=websocket",
+        "EIO=4&transport=polling",
+        "transport=websocket",
+        "EIO=4",
+    ] {
+        let r = mejora(consulta).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{consulta}");
+    }
+    let sondeo = http
+        .get(format!("{}/socket.io/?EIO=9&transport=polling", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sondeo.status(),
+        StatusCode::BAD_REQUEST,
+        "bad EIO over polling"
+    );
+    let apertura = http
+        .get(format!("{}/socket.io/?EIO=4&transport=polling", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(apertura.status(), StatusCode::OK);
+    assert!(
+        apertura.text().await.unwrap().starts_with("0{\"sid\""),
+        "an Engine.IO open packet"
+    );
+    let ajena = http
+        .get(format!("{}/socket.io/?EIO=4&transport=polling", app.base))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ajena.status(), StatusCode::FORBIDDEN);
+}
+
+/// nginx (Debian's package) rendered from `scripts/nginx.conf.template` in front of two
+/// instances sharing Redis; stopped when dropped.
+struct Nginx {
+    dir: std::path::PathBuf,
+    base: String,
+}
+
+impl Nginx {
+    fn iniciar(upstreams: &[&str]) -> Nginx {
+        let dir = std::env::temp_dir().join(format!("wc-nginx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let puerto = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let plantilla = std::fs::read_to_string(format!(
+            "{}/scripts/nginx.conf.template",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let servidores: Vec<String> = upstreams
+            .iter()
+            .map(|u| format!("server {};", u.trim_start_matches("http://")))
+            .collect();
+        let conf = plantilla
+            .replace("__DIR__", dir.to_str().unwrap())
+            .replace("__PORT__", &puerto.to_string())
+            .replace("__UPSTREAMS__", &servidores.join(" "));
+        let ruta = dir.join("nginx.conf");
+        std::fs::write(&ruta, conf).unwrap();
+        let nginx = if std::path::Path::new("/usr/sbin/nginx").exists() {
+            "/usr/sbin/nginx"
+        } else {
+            "nginx"
+        };
+        let estado = Command::new(nginx)
+            .args(["-p", dir.to_str().unwrap(), "-c", ruta.to_str().unwrap()])
+            .status()
+            .expect("nginx (scripts/test installs it)");
+        assert!(estado.success(), "nginx did not start");
+        Nginx {
+            dir,
+            base: format!("http://127.0.0.1:{puerto}"),
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.join("nginx.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+#[tokio::test]
+async fn nginx_with_sticky_sessions_proxies_polling_websocket_and_rest() {
+    let redis = std::env::var("TEST_REDIS_URL")
+        .expect("TEST_REDIS_URL (scripts/test starts a private Redis)");
+    let mut ajustes = PING_RAPIDO.to_vec();
+    ajustes.push(("REDIS_URL", redis.as_str()));
+    ajustes.push(("REDIS_PREFIX", "prueba-nginx"));
+    let app = TestApp::con(Variante::Live, &ajustes).await;
+    let (_segunda, base_b) = arrancar(&app.db.url, &ajustes).await;
+    let nginx = Nginx::iniciar(&[&app.base, &base_b]);
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    ejecutar(
+        &python(),
+        &[
+            "escenario_sio.py",
+            &nginx.base,
+            SECRET,
+            &conversacion,
+            ANA,
+            BRUNO,
+            CARLA,
+            "upgrade",
+        ],
+    );
+    ejecutar(
+        &python(),
+        &[
+            "escenario_redis.py",
+            &nginx.base,
+            &base_b,
+            SECRET,
+            &conversacion,
+            ANA,
+            BRUNO,
+        ],
+    );
+}
