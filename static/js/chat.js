@@ -749,7 +749,7 @@
     boton.dataset.id = String(u.id);
     const textos = crear('span', 'usuario-textos');
     textos.append(crear('span', 'usuario-nombre', nombre), crear('span', 'usuario-detalle', detalleUsuario(u)));
-    boton.append(elementoAvatar(nombre, estado.conectados.has(String(u.id))), textos);
+    boton.append(crear('span', 'avatar', iniciales(nombre)), textos);
 
     const item = crear('li');
     item.appendChild(boton);
@@ -814,7 +814,12 @@
     mostrarEstadoConexion('vivo');
     estado.salas.clear();
     estado.salasPendientes.clear();
-    if (!sincronizarSalas()) refrescar();
+    if (!sincronizarSalas()) ponerseAlDia();
+  }
+
+  /** Recarga por REST lo que pudo cambiar sin eventos: mensajes, lista y presencia. */
+  function ponerseAlDia() {
+    refrescar();
     cargarConectados();
   }
 
@@ -826,7 +831,8 @@
   /**
    * Se une a la sala de cada conversación de la lista que aún no tiene, para recibir sus
    * mensajes, «escribiendo» y lecturas. Cuando el servidor confirma, recarga por REST lo
-   * enviado antes de estar en la sala. Devuelve si pidió alguna sala.
+   * enviado antes de estar en la sala, y la presencia (los avisos de conexión solo llegan
+   * a quien ya compartía una conversación). Devuelve si pidió alguna sala.
    */
   function sincronizarSalas() {
     if (!enVivo()) return false;
@@ -836,7 +842,7 @@
       estado.salasPendientes.add(id);
       estado.socket.emit('unirse_conversacion', { conversacion_id: id });
     });
-    if (nuevas.length > 0) salasConfirmadas().then(refrescar);
+    if (nuevas.length > 0) salasConfirmadas().then(ponerseAlDia);
     return nuevas.length > 0;
   }
 
