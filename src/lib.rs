@@ -17,6 +17,7 @@ use poem::{EndpointExt, Server};
 
 use config::Settings;
 use engineioxide::service::NotFoundService;
+use futures_util::future::BoxFuture;
 use poem::endpoint::BoxEndpoint;
 use service::{ChatService, Limites};
 use session::SessionCodec;
@@ -95,6 +96,15 @@ pub struct Application {
     acceptor: TcpAcceptor,
     direccion: SocketAddr,
     rutas: BoxEndpoint<'static>,
+    cerrar_sockets: CierreSockets,
+}
+
+/// Closes every Socket.IO connection with a proper Engine.IO close packet.
+type CierreSockets = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+/// How [`Application::build`] closes the sockets of a server with any adapter.
+fn cierre<A: Adapter>(io: SocketIo<A>) -> CierreSockets {
+    Box::new(move || Box::pin(async move { io.close().await }))
 }
 
 impl Application {
@@ -115,12 +125,12 @@ impl Application {
             ping_timeout: settings.ping_timeout,
             max_payload: settings.max_body_bytes,
         });
-        let rutas = match &settings.redis_url {
+        let (rutas, cerrar_sockets) = match &settings.redis_url {
             None => {
                 let (svc, io) = builder.build_svc();
                 let (contexto, rutas) = ensamblar(&settings, store, svc, io.clone());
                 realtime::eventos::registrar(&io, contexto);
-                rutas
+                (rutas, cierre(io))
             }
             Some(url) => {
                 let cliente = redis::Client::open(realtime::url_resp3(url))
@@ -137,7 +147,7 @@ impl Application {
                     .await
                     .map_err(|e| StartError::Redis(e.to_string()))?;
                 tracing::info!("Socket.IO con adaptador Redis (varias instancias)");
-                rutas
+                (rutas, cierre(io))
             }
         };
         let direccion = format!("{}:{}", settings.host, settings.port);
@@ -156,6 +166,7 @@ impl Application {
             acceptor,
             direccion: local,
             rutas,
+            cerrar_sockets,
         })
     }
 
@@ -164,12 +175,19 @@ impl Application {
         self.direccion
     }
 
-    /// Serves until `apagar` completes, then stops accepting and lets in-flight requests
-    /// finish (bounded by a grace period).
+    /// Serves until `apagar` completes, then closes the sockets, stops accepting and lets
+    /// in-flight requests finish (bounded by a grace period).
     pub async fn run_until_stopped(
         self,
         apagar: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let cerrar_sockets = self.cerrar_sockets;
+        let apagar = async move {
+            apagar.await;
+            // Sockets first: clients get an Engine.IO close (not a transport error) and the
+            // upgraded connections no longer hold the graceful shutdown open.
+            cerrar_sockets().await;
+        };
         Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.rutas, apagar, Some(GRACIA_APAGADO))
             .await

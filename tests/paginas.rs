@@ -425,3 +425,52 @@ async fn listing_costs_the_same_statements_for_1_or_30_conversations() {
     assert_eq!(historial_corto, 2, "participant check + history");
     assert_eq!(historial_largo, historial_corto);
 }
+
+#[tokio::test]
+async fn works_without_prepared_statements_for_transaction_poolers() {
+    let app = TestApp::con(
+        Variante::Migration,
+        &[("DATABASE_PREPARED_STATEMENTS", "false")],
+    )
+    .await;
+    let id = app.conversacion(ANA, BRUNO).await;
+    let m = app.enviar(ANA, &id, "sin sentencias preparadas").await;
+    let (s, lista) = app
+        .get(&format!("/api/chat/mensajes/{id}"), Some(BRUNO))
+        .await;
+    assert_eq!((s, &lista["mensajes"][0]["id"]), (StatusCode::OK, &m["id"]));
+    let (s, _) = app
+        .post(
+            "/api/chat/mensaje/marcar-leido",
+            Some(BRUNO),
+            json!({"conversacion_id": id, "mensaje_id": m["id"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, conversaciones) = app.get("/api/chat/conversaciones", Some(BRUNO)).await;
+    assert_eq!(conversaciones["conversaciones"][0]["no_leidos"], json!(0));
+}
+
+#[tokio::test]
+async fn heartbeat_keeps_a_socketless_page_online_and_unknown_methods_get_405() {
+    let app = TestApp::nueva(Variante::Live).await;
+    let (s, latido) = app
+        .post("/api/usuarios/heartbeat", Some(BRUNO), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (latido["success"].clone(), latido["usuario_id"].clone()),
+        (json!(true), json!(BRUNO))
+    );
+    let (s, conectados) = app.get("/api/usuarios/conectados", Some(ANA)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(conectados["conectados"], json!([BRUNO]));
+    assert_eq!(conectados["total"], json!(1));
+    let (s, cuerpo) = app.get("/api/chat/mensaje/enviar", Some(ANA)).await;
+    assert_eq!(
+        (s, cuerpo["success"].clone()),
+        (StatusCode::METHOD_NOT_ALLOWED, json!(false))
+    );
+    let (s, _) = app.get("/api/usuarios/conectados", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

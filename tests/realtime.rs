@@ -136,6 +136,21 @@ async fn two_instances_share_rooms_and_presence_through_redis() {
 }
 
 #[tokio::test]
+async fn sigterm_closes_sockets_cleanly_and_exits_within_10_seconds() {
+    let db = common::TestDb::nueva(Variante::Live).await;
+    let (mut proceso, base) = arrancar(&db.url, &[]).await;
+    let pid = proceso.id().expect("running").to_string();
+    let inicio = std::time::Instant::now();
+    ejecutar(&python(), &["apagado.py", &base, SECRET, ANA, &pid]);
+    let estado = tokio::time::timeout(std::time::Duration::from_secs(10), proceso.wait())
+        .await
+        .expect("still running 10 s after SIGTERM")
+        .unwrap();
+    assert!(estado.success(), "clean exit after SIGTERM: {estado}");
+    println!("exited {:?} after SIGTERM", inicio.elapsed());
+}
+
+#[tokio::test]
 async fn malformed_engine_io_handshakes_get_400_not_an_upgrade() {
     let app = TestApp::nueva(Variante::Live).await;
     let http = reqwest::Client::new();

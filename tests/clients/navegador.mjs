@@ -38,9 +38,13 @@ function medir(nombre, ms, limite) {
 
 async function nuevaPagina(navegador, nombre) {
   const contexto = await navegador.newContext({ viewport: { width: 1100, height: 760 }, locale: 'es-CL' });
+  const usuario = { nombre, contexto, errores: [], dialogos: [], cortado: false };
+  // Los WebSocket solo pueden interceptarse si la ruta existe antes de cargar la página:
+  // hasta el corte van al servidor (Playwright los retransmite), durante el corte se cierran.
+  await contexto.routeWebSocket(/\/socket\.io\//, (ws) => (usuario.cortado ? ws.close() : ws.connectToServer()));
   const pagina = await contexto.newPage();
   pagina.setDefaultTimeout(ESPERA_MS);
-  const usuario = { nombre, contexto, pagina, errores: [], dialogos: [] };
+  usuario.pagina = pagina;
   pagina.on('pageerror', (error) => usuario.errores.push(error.message));
   pagina.on('dialog', (dialogo) => {
     usuario.dialogos.push(dialogo.message());
@@ -207,10 +211,9 @@ async function escenario(ana, bruno) {
   ok('«<img src=x onerror=alert(1)>» se muestra como texto en ambas páginas');
 
   // Corte del socket de Bruno: su contexto rechaza /socket.io/ (HTTP y WebSocket) y se cierra la conexión.
-  let cortado = true;
+  bruno.cortado = true;
   const rechazar = (ruta) => ruta.abort();
   await bruno.contexto.route('**/socket.io/**', rechazar);
-  await bruno.contexto.routeWebSocket(/\/socket\.io\//, (ws) => (cortado ? ws.close() : ws.connectToServer()));
   await bruno.pagina.evaluate(() => window.weigenceChat.socket.io.engine.close());
   await estadoConexion(bruno, 'sondeo');
   afirmar(await bruno.pagina.textContent('#estado-conexion') === 'Sin conexión en tiempo real',
@@ -223,7 +226,7 @@ async function escenario(ana, bruno) {
   ok('el mensaje llega a Bruno por sondeo REST');
 
   // Vuelve la conexión: de nuevo en vivo, salas recuperadas, nada duplicado.
-  cortado = false;
+  bruno.cortado = false;
   await bruno.contexto.unroute('**/socket.io/**', rechazar);
   inicio = Date.now();
   await estadoConexion(bruno, 'vivo', ESPERA_RECONEXION_MS);
