@@ -1,7 +1,7 @@
 //! The v1 REST API (CONTRACT.md §4). Each operation only translates between JSON and the
 //! service; every rule lives in [`ChatService`](crate::service::ChatService).
 
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use serde_json::Value;
@@ -133,15 +133,26 @@ impl ChatApi {
             .await
     }
 
-    /// Stores a message from the caller.
+    /// Stores a message from the caller. A retry with the same `client_id` (or
+    /// `Idempotency-Key` header) returns the first message instead of storing it twice.
     #[oai(path = "/mensaje/enviar", method = "post")]
-    async fn enviar(&self, yo: Autenticado, body: Json<EnviarBody>) -> Api<Creado<MensajeEnviado>> {
+    async fn enviar(
+        &self,
+        yo: Autenticado,
+        #[oai(name = "Idempotency-Key")] clave: Header<Option<String>>,
+        body: Json<EnviarBody>,
+    ) -> Api<Creado<MensajeEnviado>> {
+        let clave = clave
+            .0
+            .map(Value::String)
+            .or_else(|| body.client_id.clone());
         let mensaje = yo
             .servicio
             .enviar(
                 &yo.actor,
                 body.conversacion_id.as_ref(),
                 body.contenido.as_ref(),
+                clave.as_ref(),
             )
             .await?;
         Ok(Creado::Creado(Json(MensajeEnviado {

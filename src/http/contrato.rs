@@ -257,6 +257,8 @@ pub struct EnviarBody {
     pub conversacion_id: Option<Value>,
     /// Message text.
     pub contenido: Option<Value>,
+    /// Client-generated key that makes a retried send return the first message.
+    pub client_id: Option<Value>,
 }
 
 /// `POST /api/chat/mensaje/marcar-leido` body.

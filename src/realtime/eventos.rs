@@ -76,10 +76,12 @@ async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<
             async move { unirse(&c, &s, &a, d.ok()).await }
         },
     );
+    let c = ctx.clone();
     s.on(
         "salir_conversacion",
-        |s: SocketRef<A>, Extension(_a): Extension<Actor>, TryData(d): TryData<Value>| async move {
-            salir(&s, d.ok());
+        move |s: SocketRef<A>, TryData(d): TryData<Value>| {
+            let c = c.clone();
+            async move { salir(&c, &s, d.ok()).await }
         },
     );
     let c = ctx.clone();
@@ -130,15 +132,10 @@ async fn unirse<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>, actor: &Actor, dat
     }
 }
 
-fn salir<A: Adapter>(s: &SocketRef<A>, datos: Option<Value>) {
-    let id = match conversacion(&datos) {
-        Some(Value::String(texto)) => texto.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => return error(s, &ErrorChat::Invalido("Datos inválidos")),
-    };
-    // Room names are canonical ids; the personal room cannot be left this way.
-    if !id.starts_with("usuario:") {
-        s.leave(id.to_lowercase());
+async fn salir<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>, datos: Option<Value>) {
+    match ctx.servicio.id_conversacion(conversacion(&datos)).await {
+        Ok(id) => s.leave(id.to_string()),
+        Err(e) => error(s, &e),
     }
 }
 
@@ -157,7 +154,12 @@ async fn enviar<A: Adapter>(
     };
     match ctx
         .servicio
-        .enviar(actor, campo("conversacion_id"), campo("contenido"))
+        .enviar(
+            actor,
+            campo("conversacion_id"),
+            campo("contenido"),
+            campo("client_id"),
+        )
         .await
     {
         Ok(mensaje) => {

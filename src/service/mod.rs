@@ -122,6 +122,8 @@ pub struct ChatService {
     limitador: Limitador,
     limites: Limites,
     latidos: Latidos,
+    recientes: Recientes,
+    turnos: Turnos,
 }
 
 impl ChatService {
@@ -137,6 +139,8 @@ impl ChatService {
             tiempo_real,
             limites,
             latidos: Latidos::default(),
+            recientes: Recientes::default(),
+            turnos: Turnos::default(),
         }
     }
 
@@ -233,7 +237,7 @@ impl ChatService {
         let antes = match antes {
             None => None,
             Some(texto) => Some(
-                Id::parse(texto, self.store.id_kinds().mensaje)
+                Id::parse(texto, self.store.id_kinds().await?.mensaje)
                     .ok_or(ErrorChat::Invalido("antes inválido"))?,
             ),
         };
@@ -246,11 +250,15 @@ impl ChatService {
 
     /// Stores a message from the actor; the conversation row is updated in the same
     /// transaction.
+    ///
+    /// `clave` (`client_id` or `Idempotency-Key`) makes retries safe: a send with a key this
+    /// user already used returns the first message instead of storing another.
     pub async fn enviar(
         &self,
         actor: &Actor,
         conversacion: Option<&Value>,
         contenido: Option<&Value>,
+        clave: Option<&Value>,
     ) -> Resultado<Mensaje> {
         self.limitar(actor)?;
         const FALTAN: ErrorChat = ErrorChat::Invalido("Faltan datos requeridos");
@@ -267,14 +275,29 @@ impl ChatService {
         if contenido.contains('\0') {
             return Err(ErrorChat::Invalido("Datos inválidos"));
         }
+        let clave = clave_cliente(clave)?;
+        if let Some(previo) = clave
+            .as_deref()
+            .and_then(|c| self.recientes.buscar(&actor.rut, c))
+        {
+            return Ok(previo);
+        }
         let conversacion = self.autorizar(actor, conversacion).await?;
-        let mensaje = self
+        // One send at a time per conversation (in this instance): ids, timestamps, commits and
+        // emits then follow the same order, so every receiver sees the order GET mensajes shows.
+        let _turno = self.turnos.tomar(conversacion.as_str()).await;
+        let hecho = self
             .store
-            .insertar_mensaje(&conversacion, &actor.rut, contenido)
+            .insertar_mensaje(&conversacion, &actor.rut, contenido, clave.as_deref())
             .await?;
-        tracing::info!(mensaje = %mensaje.id, conversacion = %conversacion, usuario = %actor.rut, "mensaje enviado");
-        self.tiempo_real.mensaje_nuevo(&mensaje).await;
-        Ok(mensaje)
+        if let Some(clave) = &clave {
+            self.recientes.guardar(&actor.rut, clave, &hecho.mensaje);
+        }
+        if hecho.nuevo {
+            tracing::info!(mensaje = %hecho.mensaje.id, conversacion = %conversacion, usuario = %actor.rut, "mensaje enviado");
+            self.tiempo_real.mensaje_nuevo(&hecho.mensaje).await;
+        }
+        Ok(hecho.mensaje)
     }
 
     /// Moves the actor's read marker forward (to `mensaje` when it belongs to the
@@ -291,7 +314,8 @@ impl ChatService {
             return Err(ErrorChat::Invalido("Falta conversacion_id"));
         }
         let conversacion = self.autorizar(actor, conversacion).await?;
-        let hasta = mensaje.and_then(|m| Id::from_json(m, self.store.id_kinds().mensaje));
+        let tipo = self.store.id_kinds().await?.mensaje;
+        let hasta = mensaje.and_then(|m| Id::from_json(m, tipo));
         let marca = self
             .store
             .marcar_leido(&conversacion, &actor.rut, hasta.as_ref())
@@ -365,8 +389,11 @@ impl ChatService {
     }
 
     /// Canonical form of a conversation id, without any access check (leaving a room).
-    pub fn id_conversacion(&self, conversacion: Option<&Value>) -> Option<Id> {
-        conversacion.and_then(|v| Id::from_json(v, self.store.id_kinds().conversacion))
+    pub async fn id_conversacion(&self, conversacion: Option<&Value>) -> Resultado<Id> {
+        let tipo = self.store.id_kinds().await?.conversacion;
+        conversacion
+            .and_then(|v| Id::from_json(v, tipo))
+            .ok_or(ErrorChat::Invalido("Datos inválidos"))
     }
 
     /// Records that the actor's page is open (pages without a socket call this every 15 s).
@@ -393,8 +420,9 @@ impl ChatService {
 
     /// Parses a conversation id and checks that the actor participates (403 otherwise).
     async fn autorizar(&self, actor: &Actor, conversacion: Option<&Value>) -> Resultado<Id> {
+        let tipo = self.store.id_kinds().await?.conversacion;
         let id = conversacion
-            .and_then(|v| Id::from_json(v, self.store.id_kinds().conversacion))
+            .and_then(|v| Id::from_json(v, tipo))
             .ok_or(ErrorChat::SinAcceso)?;
         if self.store.es_participante(&id, &actor.rut).await? {
             Ok(id)
@@ -430,6 +458,76 @@ impl Latidos {
             .filter(|(_, t)| ahora.duration_since(**t) < VIGENCIA_LATIDO)
             .map(|(rut, _)| rut.clone())
             .collect()
+    }
+}
+
+/// Longest accepted client key.
+const MAX_CLAVE: usize = 128;
+
+/// A client key from a JSON string or number: 1 to 128 printable characters.
+fn clave_cliente(valor: Option<&Value>) -> Resultado<Option<String>> {
+    let texto = match valor {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(ErrorChat::Invalido("Datos inválidos")),
+    };
+    let valida = !texto.is_empty()
+        && texto.chars().count() <= MAX_CLAVE
+        && !texto.chars().any(char::is_control);
+    if valida {
+        Ok(Some(texto))
+    } else {
+        Err(ErrorChat::Invalido("Datos inválidos"))
+    }
+}
+
+/// How long a client key is remembered in memory (the database column, when present, keeps
+/// it for good).
+const VIGENCIA_CLAVE: Duration = Duration::from_secs(15 * 60);
+/// Most client keys remembered in memory.
+const MAX_RECIENTES: usize = 20_000;
+
+/// Messages stored recently with a client key, so a retry is answered without touching the
+/// database and without a duplicate even when the table has no `client_id` column.
+#[derive(Default)]
+struct Recientes(std::sync::Mutex<std::collections::HashMap<(String, String), (Instant, Mensaje)>>);
+
+impl Recientes {
+    fn buscar(&self, rut: &str, clave: &str) -> Option<Mensaje> {
+        let mapa = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        mapa.get(&(rut.to_owned(), clave.to_owned()))
+            .filter(|(cuando, _)| cuando.elapsed() < VIGENCIA_CLAVE)
+            .map(|(_, m)| m.clone())
+    }
+
+    fn guardar(&self, rut: &str, clave: &str, mensaje: &Mensaje) {
+        let mut mapa = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if mapa.len() >= MAX_RECIENTES {
+            mapa.retain(|_, (cuando, _)| cuando.elapsed() < VIGENCIA_CLAVE);
+            if mapa.len() >= MAX_RECIENTES {
+                mapa.clear();
+            }
+        }
+        mapa.insert(
+            (rut.to_owned(), clave.to_owned()),
+            (Instant::now(), mensaje.clone()),
+        );
+    }
+}
+
+/// One async lock per key, created on demand and dropped when nobody holds or waits for it.
+#[derive(Default)]
+struct Turnos(std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl Turnos {
+    async fn tomar(&self, clave: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let cerrojo = {
+            let mut mapa = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            mapa.retain(|_, c| Arc::strong_count(c) > 1);
+            mapa.entry(clave.to_owned()).or_default().clone()
+        };
+        cerrojo.lock_owned().await
     }
 }
 
@@ -537,6 +635,39 @@ mod tests {
             Err(ErrorChat::Invalido(_))
         ));
         assert_eq!(otro(json!({"usuario_id": "a\u{0}b"})), dos);
+    }
+
+    #[test]
+    fn client_keys_are_short_printable_strings_or_numbers() {
+        assert_eq!(clave_cliente(None), Ok(None));
+        assert_eq!(clave_cliente(Some(&json!(null))), Ok(None));
+        assert_eq!(clave_cliente(Some(&json!(" abc "))), Ok(Some("abc".into())));
+        assert_eq!(clave_cliente(Some(&json!(42))), Ok(Some("42".into())));
+        for mala in [
+            json!(""),
+            json!("a\nb"),
+            json!("x".repeat(129)),
+            json!({"a": 1}),
+            json!([1]),
+        ] {
+            assert!(clave_cliente(Some(&mala)).is_err(), "{mala}");
+        }
+    }
+
+    #[tokio::test]
+    async fn turns_serialize_one_key_and_are_dropped_when_idle() {
+        let turnos = Turnos::default();
+        let primero = turnos.tomar("1").await;
+        let otro = turnos.tomar("2").await;
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), turnos.tomar("1"))
+                .await
+                .is_err()
+        );
+        drop(primero);
+        drop(otro);
+        let _de_nuevo = turnos.tomar("1").await;
+        assert_eq!(turnos.0.lock().unwrap().len(), 1, "idle locks are dropped");
     }
 
     #[test]

@@ -30,12 +30,21 @@ pub struct ConversacionUnoAUno {
     pub creada: bool,
 }
 
+/// Outcome of storing a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Insercion {
+    /// The stored message (or the earlier one with the same client key).
+    pub mensaje: Mensaje,
+    /// Whether this call stored it.
+    pub nuevo: bool,
+}
+
 /// Every storage operation the chat needs. Each call costs a constant number of round trips,
 /// whatever the number of conversations or messages.
 #[async_trait]
 pub trait ChatStore: Send + Sync {
     /// The id types of the conversation and message tables.
-    fn id_kinds(&self) -> IdKinds;
+    async fn id_kinds(&self) -> StoreResult<IdKinds>;
 
     /// Answers when the database is reachable.
     async fn ping(&self) -> StoreResult<()>;
@@ -73,13 +82,16 @@ pub trait ChatStore: Send + Sync {
         limite: i64,
     ) -> StoreResult<Vec<Mensaje>>;
 
-    /// Stores a message and updates the conversation's last-message columns atomically.
+    /// Stores a message and updates the conversation's last-message columns atomically. With a
+    /// client key, and where the schema can enforce it, a message `autor` already stored with
+    /// that key is returned instead (`nuevo: false`).
     async fn insertar_mensaje(
         &self,
         conversacion: &Id,
         autor: &str,
         contenido: &str,
-    ) -> StoreResult<Mensaje>;
+        clave: Option<&str>,
+    ) -> StoreResult<Insercion>;
 
     /// Moves `rut`'s read marker forward to `hasta` when it belongs to the conversation, else
     /// to the newest message; returns the new marker when it moved.

@@ -9,10 +9,11 @@ use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
 };
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
-use super::{ChatStore, ConversacionUnoAUno, StoreError, StoreResult};
+use super::{ChatStore, ConversacionUnoAUno, Insercion, StoreError, StoreResult};
 use crate::config::TableVariant;
 use crate::service::modelo::{Conversacion, Credenciales, Id, IdKind, IdKinds, Mensaje, Usuario};
 
@@ -36,8 +37,18 @@ pub struct PostgresStore {
     pool: Pool,
     timeout: Duration,
     prepared: bool,
+    variant: Option<TableVariant>,
+    /// Filled by the first successful look at the catalog (at start-up, or later when the
+    /// database was down then).
+    preparado: OnceCell<Preparado>,
+}
+
+/// What the catalog taught us: id types and the SQL for these tables.
+struct Preparado {
     kinds: IdKinds,
     sql: Consultas,
+    /// Messages have the optional `client_id` column with its unique index.
+    idempotente: bool,
 }
 
 impl PostgresStore {
@@ -68,26 +79,43 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let mut store = PostgresStore {
+        let store = PostgresStore {
             pool,
             timeout: options.timeout,
             prepared: options.prepared_statements,
-            kinds: IdKinds {
-                conversacion: IdKind::Integer,
-                mensaje: IdKind::Integer,
-            },
-            sql: Consultas::default(),
+            variant: options.variant,
+            preparado: OnceCell::new(),
         };
-        let esquema = store.leer_esquema(options.variant).await?;
-        tracing::info!(
-            tablas = esquema.tablas.conversaciones,
-            id_conversacion = %esquema.tipo_id_conversacion,
-            id_mensaje = %esquema.tipo_id_mensaje,
-            "esquema de chat detectado"
-        );
-        store.kinds = esquema.kinds();
-        store.sql = Consultas::new(&esquema);
-        Ok(store)
+        match store.preparado().await {
+            Ok(_) => Ok(store),
+            // Start anyway: /healthz says 503 and every call retries until the database is back.
+            Err(StoreError::Unavailable(causa)) => {
+                tracing::warn!(%causa, "base de datos no disponible al arrancar; se reintentará");
+                Ok(store)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The schema-dependent SQL, reading the catalog on first use.
+    async fn preparado(&self) -> StoreResult<&Preparado> {
+        self.preparado
+            .get_or_try_init(|| async {
+                let esquema = self.leer_esquema(self.variant).await?;
+                tracing::info!(
+                    tablas = esquema.tablas.conversaciones,
+                    id_conversacion = %esquema.tipo_id_conversacion,
+                    id_mensaje = %esquema.tipo_id_mensaje,
+                    idempotencia = esquema.idempotente,
+                    "esquema de chat detectado"
+                );
+                Ok(Preparado {
+                    kinds: esquema.kinds(),
+                    sql: Consultas::new(&esquema),
+                    idempotente: esquema.idempotente,
+                })
+            })
+            .await
     }
 
     async fn cliente(&self) -> StoreResult<Object> {
@@ -149,7 +177,17 @@ impl PostgresStore {
                 .or_default()
                 .insert(fila.get(1), fila.get(2));
         }
-        Esquema::desde_catalogo(forzada, &columnas).map_err(StoreError::Other)
+        let unicos = self
+            .filas(
+                "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey) \
+                 WHERE n.nspname = current_schema() AND i.indisunique AND a.attname = 'client_id'",
+                &[],
+            )
+            .await?;
+        let con_client_id: HashSet<String> = unicos.iter().map(|f| f.get(0)).collect();
+        Esquema::desde_catalogo(forzada, &columnas, &con_client_id).map_err(StoreError::Other)
     }
 }
 
@@ -207,15 +245,19 @@ struct Esquema {
     tipo_id_mensaje: &'static str,
     /// `ultimo_mensaje_leido` holds a timestamp instead of a message id.
     marca_es_fecha: bool,
+    /// Messages have `client_id` with a unique index on (usuario_id, client_id).
+    idempotente: bool,
     conversaciones: HashSet<String>,
     mensajes: HashSet<String>,
     usuarios: HashSet<String>,
 }
 
 impl Esquema {
+    /// `con_client_id`: tables with a unique index on a `client_id` column.
     fn desde_catalogo(
         forzada: Option<TableVariant>,
         columnas: &HashMap<String, HashMap<String, String>>,
+        con_client_id: &HashSet<String>,
     ) -> Result<Esquema, String> {
         let variante =
             match forzada {
@@ -275,6 +317,7 @@ impl Esquema {
             tipo_id_conversacion: tipo_id(tablas.conversaciones, &conv["id"])?,
             tipo_id_mensaje: tipo_id(tablas.mensajes, &msg["id"])?,
             marca_es_fecha: marca.starts_with("timestamp") || marca == "date",
+            idempotente: msg.contains_key("client_id") && con_client_id.contains(tablas.mensajes),
             conversaciones: conv.keys().cloned().collect(),
             mensajes: msg.keys().cloned().collect(),
             usuarios: usuarios.keys().cloned().collect(),
@@ -311,7 +354,6 @@ fn fecha(expr: &str) -> String {
 }
 
 /// The SQL text of every statement, built once from the detected schema.
-#[derive(Default)]
 struct Consultas {
     credenciales: String,
     guardar_hash: String,
@@ -486,6 +528,10 @@ impl Consultas {
                 valores_insert.push("false".into());
             }
         }
+        if e.idempotente {
+            columnas_insert.push("client_id");
+            valores_insert.push("$4".into());
+        }
         let toque: Vec<String> = [
             ("ultima_actualizacion", "n.fecha_envio"),
             ("ultimo_mensaje_id", "n.id"),
@@ -503,9 +549,24 @@ impl Consultas {
                 toque.join(", ")
             )
         };
+        // With the optional client_id column (sql/client_id.sql), a retried send finds the
+        // first message instead of inserting again; the last column says which happened.
+        let (conflicto, previo) = if e.idempotente {
+            (
+                " ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING",
+                format!(
+                    " UNION ALL SELECT {}, false FROM {msg} m LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
+                     WHERE $4::text IS NOT NULL AND m.usuario_id = $2 AND m.client_id = $4 \
+                       AND NOT EXISTS (SELECT 1 FROM nuevo)",
+                    columnas_mensaje("m", "u")
+                ),
+            )
+        } else {
+            ("", String::new())
+        };
         let insertar = format!(
-            "WITH nuevo AS (INSERT INTO {msg} ({cols}) VALUES ({vals}) RETURNING {ret}){cte_toque} \
-             SELECT {sel} FROM nuevo n LEFT JOIN usuarios u ON u.rut_usuario = n.usuario_id",
+            "WITH nuevo AS (INSERT INTO {msg} ({cols}) VALUES ({vals}){conflicto} RETURNING {ret}){cte_toque} \
+             SELECT {sel}, true FROM nuevo n LEFT JOIN usuarios u ON u.rut_usuario = n.usuario_id{previo}",
             cols = columnas_insert.join(", "),
             vals = valores_insert.join(", "),
             ret = devuelve.join(", "),
@@ -628,18 +689,18 @@ const TEXT: Type = Type::TEXT;
 
 #[async_trait]
 impl ChatStore for PostgresStore {
-    fn id_kinds(&self) -> IdKinds {
-        self.kinds
+    async fn id_kinds(&self) -> StoreResult<IdKinds> {
+        Ok(self.preparado().await?.kinds)
     }
 
     async fn ping(&self) -> StoreResult<()> {
+        self.preparado().await?;
         self.filas("SELECT 1", &[]).await.map(|_| ())
     }
 
     async fn credenciales(&self, login: &str) -> StoreResult<Vec<Credenciales>> {
-        let filas = self
-            .filas(&self.sql.credenciales, &[(&login, TEXT)])
-            .await?;
+        let p = self.preparado().await?;
+        let filas = self.filas(&p.sql.credenciales, &[(&login, TEXT)]).await?;
         Ok(filas
             .iter()
             .map(|f| Credenciales {
@@ -651,30 +712,32 @@ impl ChatStore for PostgresStore {
     }
 
     async fn guardar_hash(&self, rut: &str, hash: &str) -> StoreResult<()> {
-        if self.sql.guardar_hash.is_empty() {
+        let p = self.preparado().await?;
+        if p.sql.guardar_hash.is_empty() {
             return Ok(());
         }
-        self.filas(&self.sql.guardar_hash, &[(&rut, TEXT), (&hash, TEXT)])
+        self.filas(&p.sql.guardar_hash, &[(&rut, TEXT), (&hash, TEXT)])
             .await
             .map(|_| ())
     }
 
     async fn usuario(&self, rut: &str) -> StoreResult<Option<Usuario>> {
-        let filas = self.filas(&self.sql.usuario, &[(&rut, TEXT)]).await?;
+        let p = self.preparado().await?;
+        let filas = self.filas(&p.sql.usuario, &[(&rut, TEXT)]).await?;
         Ok(filas.first().map(|f| usuario_de(f, 1)))
     }
 
     async fn usuarios_excepto(&self, rut: &str) -> StoreResult<Vec<Usuario>> {
-        let filas = self
-            .filas(&self.sql.usuarios_excepto, &[(&rut, TEXT)])
-            .await?;
+        let p = self.preparado().await?;
+        let filas = self.filas(&p.sql.usuarios_excepto, &[(&rut, TEXT)]).await?;
         Ok(filas.iter().map(|f| usuario_de(f, 1)).collect())
     }
 
     async fn es_participante(&self, conversacion: &Id, rut: &str) -> StoreResult<bool> {
+        let p = self.preparado().await?;
         let filas = self
             .filas(
-                &self.sql.es_participante,
+                &p.sql.es_participante,
                 &[(&conversacion.as_str(), TEXT), (&rut, TEXT)],
             )
             .await?;
@@ -682,14 +745,16 @@ impl ChatStore for PostgresStore {
     }
 
     async fn contactos(&self, rut: &str) -> StoreResult<Vec<String>> {
-        let filas = self.filas(&self.sql.contactos, &[(&rut, TEXT)]).await?;
+        let p = self.preparado().await?;
+        let filas = self.filas(&p.sql.contactos, &[(&rut, TEXT)]).await?;
         Ok(filas.iter().map(|f| f.get(0)).collect())
     }
 
     async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>> {
+        let p = self.preparado().await?;
         let solo = solo.map(Id::as_str);
         let filas = self
-            .filas(&self.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
+            .filas(&p.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
             .await?;
         let mut lista = Vec::with_capacity(filas.len());
         for f in &filas {
@@ -697,7 +762,7 @@ impl ChatStore for PostgresStore {
             let participantes: Vec<ParticipanteJson> = serde_json::from_str(f.get(6))
                 .map_err(|e| StoreError::Other(format!("participants json: {e}")))?;
             lista.push(Conversacion {
-                id: Id::parse(&id, self.kinds.conversacion).ok_or_else(|| {
+                id: Id::parse(&id, p.kinds.conversacion).ok_or_else(|| {
                     StoreError::Other(format!("unexpected conversation id {id:?}"))
                 })?,
                 nombre: f.get(1),
@@ -710,15 +775,16 @@ impl ChatStore for PostgresStore {
                     .map(|p| Usuario::from_columns(p.rut, p.nombre, p.correo, p.rol))
                     .collect(),
                 no_leidos: f.get(7),
-                ultimo_mensaje: mensaje_de(f, 8, self.kinds)?,
+                ultimo_mensaje: mensaje_de(f, 8, p.kinds)?,
             });
         }
         Ok(lista)
     }
 
     async fn conversacion_uno_a_uno(&self, a: &str, b: &str) -> StoreResult<ConversacionUnoAUno> {
+        let p = self.preparado().await?;
         let (menor, mayor) = if a <= b { (a, b) } else { (b, a) };
-        let consulta = self
+        let consulta = p
             .sql
             .uno_a_uno
             .replace("{a}", &postgres_protocol::escape::escape_literal(a))
@@ -747,7 +813,7 @@ impl ChatStore for PostgresStore {
             .ok_or_else(|| StoreError::Other("find-or-create returned no row".into()))?;
         let id = fila.get(0).unwrap_or_default();
         Ok(ConversacionUnoAUno {
-            id: Id::parse(id, self.kinds.conversacion)
+            id: Id::parse(id, p.kinds.conversacion)
                 .ok_or_else(|| StoreError::Other(format!("unexpected conversation id {id:?}")))?,
             creada: fila.get(1) == Some("t"),
         })
@@ -759,10 +825,11 @@ impl ChatStore for PostgresStore {
         antes: Option<&Id>,
         limite: i64,
     ) -> StoreResult<Vec<Mensaje>> {
+        let p = self.preparado().await?;
         let antes = antes.map(Id::as_str);
         let filas = self
             .filas(
-                &self.sql.mensajes,
+                &p.sql.mensajes,
                 &[
                     (&conversacion.as_str(), TEXT),
                     (&antes, TEXT),
@@ -772,7 +839,7 @@ impl ChatStore for PostgresStore {
             .await?;
         filas
             .iter()
-            .filter_map(|f| mensaje_de(f, 0, self.kinds).transpose())
+            .filter_map(|f| mensaje_de(f, 0, p.kinds).transpose())
             .collect()
     }
 
@@ -781,22 +848,29 @@ impl ChatStore for PostgresStore {
         conversacion: &Id,
         autor: &str,
         contenido: &str,
-    ) -> StoreResult<Mensaje> {
-        let filas = self
-            .filas(
-                &self.sql.insertar,
-                &[
-                    (&conversacion.as_str(), TEXT),
-                    (&autor, TEXT),
-                    (&contenido, TEXT),
-                ],
-            )
-            .await?;
-        match filas.first() {
-            Some(f) => mensaje_de(f, 0, self.kinds)?
-                .ok_or_else(|| StoreError::Other("insert returned no id".into())),
-            None => Err(StoreError::Other("insert returned no row".into())),
+        clave: Option<&str>,
+    ) -> StoreResult<Insercion> {
+        let p = self.preparado().await?;
+        let conversacion = conversacion.as_str();
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> =
+            vec![(&conversacion, TEXT), (&autor, TEXT), (&contenido, TEXT)];
+        if p.idempotente {
+            params.push((&clave, TEXT));
         }
+        // A concurrent send with the same key that commits while this statement runs is
+        // neither inserted nor visible to it: the next attempt sees it.
+        for _ in 0..3 {
+            let filas = self.filas(&p.sql.insertar, &params).await?;
+            if let Some(f) = filas.first() {
+                let mensaje = mensaje_de(f, 0, p.kinds)?
+                    .ok_or_else(|| StoreError::Other("insert returned no id".into()))?;
+                return Ok(Insercion {
+                    mensaje,
+                    nuevo: f.get(10),
+                });
+            }
+        }
+        Err(StoreError::Other("insert returned no row".into()))
     }
 
     async fn marcar_leido(
@@ -805,16 +879,17 @@ impl ChatStore for PostgresStore {
         rut: &str,
         hasta: Option<&Id>,
     ) -> StoreResult<Option<Id>> {
+        let p = self.preparado().await?;
         let hasta = hasta.map(Id::as_str);
         let filas = self
             .filas(
-                &self.sql.marcar_leido,
+                &p.sql.marcar_leido,
                 &[(&conversacion.as_str(), TEXT), (&rut, TEXT), (&hasta, TEXT)],
             )
             .await?;
         Ok(filas
             .first()
-            .and_then(|f| Id::parse(f.get(0), self.kinds.mensaje)))
+            .and_then(|f| Id::parse(f.get(0), p.kinds.mensaje)))
     }
 }
 
@@ -877,7 +952,8 @@ mod tests {
 
     #[test]
     fn detects_id_types_and_optional_columns() {
-        let e = Esquema::desde_catalogo(None, &catalogo("uuid", &["nombre"])).unwrap();
+        let e =
+            Esquema::desde_catalogo(None, &catalogo("uuid", &["nombre"]), &HashSet::new()).unwrap();
         assert_eq!(
             e.kinds(),
             IdKinds {
@@ -896,8 +972,12 @@ mod tests {
             "no conversation columns to keep current"
         );
 
-        let e =
-            Esquema::desde_catalogo(None, &catalogo("bigint", &["ultima_actualizacion"])).unwrap();
+        let e = Esquema::desde_catalogo(
+            None,
+            &catalogo("bigint", &["ultima_actualizacion"]),
+            &HashSet::new(),
+        )
+        .unwrap();
         assert_eq!(e.kinds().conversacion, IdKind::Integer);
         assert!(
             Consultas::new(&e)
@@ -907,20 +987,44 @@ mod tests {
     }
 
     #[test]
+    fn idempotent_inserts_need_the_client_id_column_and_its_unique_index() {
+        let mut cat = catalogo("bigint", &[]);
+        cat.get_mut("chat_mensajes")
+            .unwrap()
+            .insert("client_id".into(), "text".into());
+        let sin_indice = Esquema::desde_catalogo(None, &cat, &HashSet::new()).unwrap();
+        assert!(!sin_indice.idempotente);
+        assert!(!Consultas::new(&sin_indice).insertar.contains("ON CONFLICT"));
+        let con_indice =
+            Esquema::desde_catalogo(None, &cat, &HashSet::from(["chat_mensajes".to_owned()]))
+                .unwrap();
+        assert!(con_indice.idempotente);
+        let sql = Consultas::new(&con_indice).insertar;
+        assert!(sql.contains(
+            "ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
+        ));
+        assert!(sql.contains("m.client_id = $4"));
+    }
+
+    #[test]
     fn refuses_missing_tables_columns_and_odd_id_types() {
-        assert!(Esquema::desde_catalogo(None, &HashMap::new()).is_err());
+        assert!(Esquema::desde_catalogo(None, &HashMap::new(), &HashSet::new()).is_err());
         assert!(
-            Esquema::desde_catalogo(Some(TableVariant::ChatSuffix), &catalogo("bigint", &[]))
-                .is_err()
+            Esquema::desde_catalogo(
+                Some(TableVariant::ChatSuffix),
+                &catalogo("bigint", &[]),
+                &HashSet::new()
+            )
+            .is_err()
         );
-        assert!(Esquema::desde_catalogo(None, &catalogo("text", &[])).is_err());
+        assert!(Esquema::desde_catalogo(None, &catalogo("text", &[]), &HashSet::new()).is_err());
         let mut sin_contenido = catalogo("bigint", &[]);
         sin_contenido
             .get_mut("chat_mensajes")
             .unwrap()
             .remove("contenido");
         assert!(
-            Esquema::desde_catalogo(None, &sin_contenido)
+            Esquema::desde_catalogo(None, &sin_contenido, &HashSet::new())
                 .unwrap_err()
                 .contains("contenido")
         );

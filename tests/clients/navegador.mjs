@@ -36,12 +36,10 @@ function medir(nombre, ms, limite) {
   if (limite) afirmar(ms < limite, `${nombre} tardó ${ms} ms (límite ${limite} ms)`);
 }
 
-async function nuevaPagina(navegador, nombre) {
+async function nuevaPagina(navegador, nombre, cortable = false) {
   const contexto = await navegador.newContext({ viewport: { width: 1100, height: 760 }, locale: 'es-CL' });
   const usuario = { nombre, contexto, errores: [], dialogos: [], cortado: false };
-  // Los WebSocket solo pueden interceptarse si la ruta existe antes de cargar la página:
-  // hasta el corte van al servidor (Playwright los retransmite), durante el corte se cierran.
-  await contexto.routeWebSocket(/\/socket\.io\//, (ws) => (usuario.cortado ? ws.close() : ws.connectToServer()));
+  if (cortable) await prepararCorte(usuario);
   const pagina = await contexto.newPage();
   pagina.setDefaultTimeout(ESPERA_MS);
   usuario.pagina = pagina;
@@ -51,6 +49,21 @@ async function nuevaPagina(navegador, nombre) {
     dialogo.dismiss().catch(() => {});
   });
   return usuario;
+}
+
+/**
+ * page.route no ve los WebSocket y routeWebSocket solo actúa si existe antes de cargar la
+ * página: hasta el corte cada WebSocket de /socket.io/ va al servidor (Playwright lo
+ * retransmite); durante el corte recibe un paquete Engine.IO inválido y se cierra, como un
+ * proxy roto, para que el cliente falle enseguida (un cierre limpio lo dejaría esperando su
+ * plazo de 20 s) y pruebe el sondeo largo HTTP, que context.route rechaza.
+ */
+async function prepararCorte(usuario) {
+  await usuario.contexto.routeWebSocket(/\/socket\.io\//, (ws) => {
+    if (!usuario.cortado) return ws.connectToServer();
+    ws.send('x');
+    ws.close();
+  });
 }
 
 async function iniciarSesion({ pagina }, correo) {
@@ -192,7 +205,7 @@ async function escenario(ana, bruno) {
 
   // Mensajes en vivo en ambos sentidos.
   medir('en vivo Ana → Bruno', await enviar(ana, bruno, texto('Te lo mando en cinco minutos'), LIMITE_EN_VIVO_MS), LIMITE_EN_VIVO_MS);
-  medir('en vivo Bruno → Ana', await enviar(bruno, ana, texto('Perfecto, gracias 👍'), LIMITE_EN_VIVO_MS), LIMITE_EN_VIVO_MS);
+  medir('en vivo Bruno → Ana', await enviar(bruno, ana, texto('¡Perfecto, gracias!'), LIMITE_EN_VIVO_MS), LIMITE_EN_VIVO_MS);
   const ultimoDeAna = texto('Listo, revisa tu correo');
   medir('en vivo Ana → Bruno', await enviar(ana, bruno, ultimoDeAna, LIMITE_EN_VIVO_MS), LIMITE_EN_VIVO_MS);
   await ana.pagina.waitForFunction(() => {
@@ -219,19 +232,28 @@ async function escenario(ana, bruno) {
   afirmar(await bruno.pagina.textContent('#estado-conexion') === 'Sin conexión en tiempo real',
     'Bruno: #estado-conexion no muestra el estado de sondeo');
   ok('Bruno sin socket: «Sin conexión en tiempo real»');
+  await ana.pagina.waitForSelector('#chat-avatar:not(.en-linea)', { state: 'attached' });
+  ok('Ana ve a Bruno desconectado');
 
   const porSondeo = texto('¿Me lees sin socket?');
   medir('por sondeo Ana → Bruno', await enviar(ana, bruno, porSondeo, LIMITE_SONDEO_MS), LIMITE_SONDEO_MS);
   afirmar(await bruno.pagina.evaluate(() => !window.weigenceChat.socket.connected), 'el socket de Bruno volvió antes de tiempo');
   ok('el mensaje llega a Bruno por sondeo REST');
 
-  // Vuelve la conexión: de nuevo en vivo, salas recuperadas, nada duplicado.
+  // Vuelve la conexión justo después de otro mensaje de Ana: la recarga REST al reconectar
+  // lo trae (el sondeo ya se detuvo), de nuevo en vivo, salas recuperadas, nada duplicado.
+  const antesDeVolver = texto('Te escribí mientras volvías');
+  await ana.pagina.fill('#input-mensaje', antesDeVolver);
+  await ana.pagina.press('#input-mensaje', 'Enter');
   bruno.cortado = false;
   await bruno.contexto.unroute('**/socket.io/**', rechazar);
   inicio = Date.now();
   await estadoConexion(bruno, 'vivo', ESPERA_RECONEXION_MS);
   medir('reconexión de Bruno', Date.now() - inicio);
-  await bruno.pagina.waitForTimeout(500); // que termine la recarga REST tras volver a las salas
+  await esperarBurbuja(bruno, antesDeVolver, 3000);
+  ok('el mensaje enviado durante el corte está en Bruno tras reconectar');
+  await ana.pagina.waitForSelector('#chat-avatar.en-linea');
+  ok('Ana ve a Bruno en línea otra vez');
   medir('en vivo Ana → Bruno tras reconectar', await enviar(ana, bruno, texto('Ya volviste'), LIMITE_EN_VIVO_MS), LIMITE_EN_VIVO_MS);
   ok('Bruno vuelve a «En vivo» y recibe en vivo otra vez');
 
@@ -252,7 +274,7 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync']
   });
   const ana = await nuevaPagina(navegador, 'ana');
-  const bruno = await nuevaPagina(navegador, 'bruno');
+  const bruno = await nuevaPagina(navegador, 'bruno', true);
   try {
     await escenario(ana, bruno);
     await capturar([ana, bruno]);

@@ -76,6 +76,11 @@ pub struct TestDb {
 impl TestDb {
     /// Creates and fills a new database.
     pub async fn nueva(variante: Variante) -> TestDb {
+        TestDb::con_extras(variante, &[]).await
+    }
+
+    /// Same, then applies extra files of `sql/` (the optional migrations).
+    pub async fn con_extras(variante: Variante, extras: &[&str]) -> TestDb {
         let mut bytes = [0u8; 6];
         rand::rngs::StdRng::from_os_rng().fill_bytes(&mut bytes);
         let nombre = format!(
@@ -96,7 +101,8 @@ impl TestDb {
             .await
             .expect("connect to test database");
         tokio::spawn(conn);
-        for archivo in ["usuarios.sql", variante.archivo(), "demo_seed.sql"] {
+        let base = ["usuarios.sql", variante.archivo(), "demo_seed.sql"];
+        for archivo in base.iter().chain(extras) {
             let sql =
                 std::fs::read_to_string(raiz().join("sql").join(archivo)).expect("read sql file");
             client
@@ -171,7 +177,11 @@ impl TestApp {
 
     /// Same, with extra settings.
     pub async fn con(variante: Variante, extra: &[(&str, &str)]) -> TestApp {
-        let db = TestDb::nueva(variante).await;
+        TestApp::sobre(TestDb::nueva(variante).await, variante, extra).await
+    }
+
+    /// A server on an existing test database.
+    pub async fn sobre(db: TestDb, variante: Variante, extra: &[(&str, &str)]) -> TestApp {
         let (proceso, base) = arrancar(&db.url, extra).await;
         TestApp {
             base,
