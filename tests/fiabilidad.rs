@@ -103,3 +103,83 @@ async fn concurrent_and_post_restart_retries_never_duplicate_with_the_client_id_
     assert_eq!(r["mensaje"]["id"].to_string(), *ids.iter().next().unwrap());
     assert_eq!(mensajes_guardados(&app).await, 1);
 }
+
+/// Sends a line to a child's stdin and reads its next stdout line.
+async fn paso(
+    entrada: &mut tokio::process::ChildStdin,
+    salida: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    orden: Option<&str>,
+) -> String {
+    use tokio::io::AsyncWriteExt;
+    if let Some(orden) = orden {
+        entrada.write_all(format!("{orden}\n").as_bytes()).await.unwrap();
+        entrada.flush().await.unwrap();
+    }
+    let linea = tokio::time::timeout(std::time::Duration::from_secs(30), salida.next_line())
+        .await
+        .expect("client answered in time")
+        .unwrap()
+        .unwrap_or_default();
+    println!("{linea}");
+    linea
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_quickly_keeps_sockets_and_recovers() {
+    use tokio::io::AsyncBufReadExt;
+    let db = TestDb::nueva(Variante::Live).await;
+    let proxy = common::ProxyTcp::nuevo(&common::servidor_postgres()).await;
+    let url = proxy.url_via(&db.url);
+    let app = TestApp::sobre(db, Variante::Live, &[("DATABASE_URL", url.as_str()), ("DATABASE_TIMEOUT_MS", "2000")]).await;
+    let id = app.conversacion(ANA, BRUNO).await;
+
+    let python = std::env::var("WEIGENCE_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let mut cliente = tokio::process::Command::new(python)
+        .args(["corte.py", &app.base, common::SECRET, ANA, &id])
+        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut entrada = cliente.stdin.take().unwrap();
+    let mut salida = tokio::io::BufReader::new(cliente.stdout.take().unwrap()).lines();
+    assert_eq!(paso(&mut entrada, &mut salida, None).await, "listo");
+
+    proxy.cortar().await;
+    let inicio = std::time::Instant::now();
+    let salud = app.req(Method::GET, "/healthz", None).send().await.unwrap().status();
+    let (s, body) = app.get("/api/chat/conversaciones", Some(ANA)).await;
+    let tardanza = inicio.elapsed();
+    assert_eq!(salud, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!((s, body), (StatusCode::SERVICE_UNAVAILABLE, json!({"success": false, "error": "Servicio no disponible"})));
+    assert!(tardanza < std::time::Duration::from_secs(5), "answered in {tardanza:?}");
+    let (s, _) = app
+        .post("/api/chat/mensaje/enviar", Some(ANA), json!({"conversacion_id": id, "contenido": "x"}))
+        .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(paso(&mut entrada, &mut salida, Some("corte")).await.starts_with("ok:"));
+
+    proxy.restaurar().await;
+    assert_eq!(app.req(Method::GET, "/healthz", None).send().await.unwrap().status(), StatusCode::OK);
+    assert!(paso(&mut entrada, &mut salida, Some("fin")).await.starts_with("ok:"));
+    assert_eq!(app.get("/api/chat/conversaciones", Some(ANA)).await.0, StatusCode::OK);
+    assert!(cliente.wait().await.unwrap().success());
+}
+
+#[tokio::test]
+async fn starts_without_a_database_reports_unhealthy_and_recovers_when_it_appears() {
+    let db = TestDb::nueva(Variante::Migration).await;
+    let proxy = common::ProxyTcp::nuevo(&common::servidor_postgres()).await;
+    let url = proxy.url_via(&db.url);
+    proxy.cortar().await;
+    let app = TestApp::sobre(db, Variante::Migration, &[("DATABASE_URL", url.as_str()), ("DATABASE_TIMEOUT_MS", "1000")]).await;
+    assert_eq!(app.req(Method::GET, "/healthz", None).send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(app.get("/api/chat/usuarios", Some(ANA)).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    proxy.restaurar().await;
+    assert_eq!(app.req(Method::GET, "/healthz", None).send().await.unwrap().status(), StatusCode::OK);
+    let id = app.conversacion(ANA, BRUNO).await;
+    let m = app.enviar(ANA, &id, "hola").await;
+    assert!(m["id"].is_string(), "uuid tables detected after the late start: {m}");
+}

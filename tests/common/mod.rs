@@ -340,3 +340,71 @@ macro_rules! en_ambas_variantes {
         }
     };
 }
+
+/// A TCP proxy in front of PostgreSQL that a test can cut (every connection dropped, new ones
+/// refused) and restore on the same port: a database outage without stopping the shared server.
+pub struct ProxyTcp {
+    /// Port the proxy listens on (127.0.0.1).
+    pub puerto: u16,
+    destino: String,
+    tarea: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl ProxyTcp {
+    /// A proxy to `destino` (`host:port`), already forwarding.
+    pub async fn nuevo(destino: &str) -> ProxyTcp {
+        let oyente = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = ProxyTcp {
+            puerto: oyente.local_addr().unwrap().port(),
+            destino: destino.to_owned(),
+            tarea: std::sync::Mutex::new(None),
+        };
+        proxy.servir(oyente);
+        proxy
+    }
+
+    /// The URL of `url`'s database through this proxy.
+    pub fn url_via(&self, url: &str) -> String {
+        let (antes, despues) = url.split_once("@").expect("url with user@");
+        let (_, resto) = despues.split_once('/').expect("url with /db");
+        format!("{antes}@127.0.0.1:{}/{resto}", self.puerto)
+    }
+
+    fn servir(&self, oyente: tokio::net::TcpListener) {
+        let destino = self.destino.clone();
+        let tarea = tokio::spawn(async move {
+            let mut conexiones = tokio::task::JoinSet::new();
+            while let Ok((mut entrada, _)) = oyente.accept().await {
+                let destino = destino.clone();
+                conexiones.spawn(async move {
+                    if let Ok(mut salida) = tokio::net::TcpStream::connect(&destino).await {
+                        let _ = tokio::io::copy_bidirectional(&mut entrada, &mut salida).await;
+                    }
+                });
+            }
+        });
+        *self.tarea.lock().unwrap() = Some(tarea);
+    }
+
+    /// Drops every connection and stops listening.
+    pub async fn cortar(&self) {
+        let tarea = self.tarea.lock().unwrap().take();
+        if let Some(t) = tarea {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn restaurar(&self) {
+        let oyente = tokio::net::TcpListener::bind(("127.0.0.1", self.puerto)).await.unwrap();
+        self.servir(oyente);
+    }
+}
+
+/// `host:port` of the test PostgreSQL server.
+pub fn servidor_postgres() -> String {
+    let url = url_admin();
+    let despues = url.split_once('@').map(|(_, d)| d).unwrap_or(&url);
+    despues.split('/').next().unwrap().to_owned()
+}
