@@ -58,6 +58,16 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// Accept the legacy plaintext `"Contraseña"` column at login (and re-hash it).
     pub allow_plaintext_passwords: bool,
+    /// Most Socket.IO connections one user may hold at once (all instances).
+    pub max_sockets_per_user: usize,
+    /// New Socket.IO sessions allowed per client address and minute.
+    pub handshakes_per_minute: u32,
+    /// Burst of new Socket.IO sessions per client address.
+    pub handshake_burst: u32,
+    /// Login attempts allowed per account (and per address, x6) and minute.
+    pub login_attempts_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
     /// Redis URL shared by several instances (rooms and emits span them); in-memory without it.
     pub redis_url: Option<String>,
     /// Channel prefix in Redis: instances with the same prefix form one cluster.
@@ -164,6 +174,11 @@ impl Settings {
             rate_limit_per_minute: parse_num(&get, "RATE_LIMIT_PER_MINUTE", 600)?,
             rate_limit_burst: parse_num(&get, "RATE_LIMIT_BURST", 120)?,
             allow_plaintext_passwords: parse_bool(&get, "ALLOW_PLAINTEXT_PASSWORDS", false)?,
+            max_sockets_per_user: parse_num(&get, "MAX_SOCKETS_PER_USER", 20)?,
+            handshakes_per_minute: parse_num(&get, "HANDSHAKES_PER_MINUTE", 600)?,
+            handshake_burst: parse_num(&get, "HANDSHAKE_BURST", 100)?,
+            login_attempts_per_minute: parse_num(&get, "LOGIN_ATTEMPTS_PER_MINUTE", 10)?,
+            trust_forwarded_for: parse_bool(&get, "TRUST_FORWARDED_FOR", false)?,
             redis_url: get("REDIS_URL"),
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "weigence-chat".into()),
             ping_interval: Duration::from_millis(parse_num(&get, "PING_INTERVAL_MS", 25_000)?),

@@ -19,6 +19,7 @@ use config::Settings;
 use engineioxide::service::NotFoundService;
 use futures_util::future::BoxFuture;
 use poem::endpoint::BoxEndpoint;
+use service::limites::Limitador;
 use service::{ChatService, Limites};
 use session::SessionCodec;
 use socketioxide::SocketIo;
@@ -61,6 +62,7 @@ fn ensamblar<A: Adapter>(
             por_minuto: settings.rate_limit_per_minute,
             rafaga: settings.rate_limit_burst,
             permitir_password_plano: settings.allow_plaintext_passwords,
+            intentos_login_por_minuto: settings.login_attempts_per_minute,
         },
     ));
     let codec = SessionCodec::new(
@@ -72,9 +74,15 @@ fn ensamblar<A: Adapter>(
         servicio: servicio.clone(),
         codec: codec.clone(),
         cookie: settings.session_cookie_name.clone(),
+        max_sockets_por_usuario: settings.max_sockets_per_user.max(1),
     });
     let origenes = Arc::new(settings.allowed_origins.clone());
-    let puente = realtime::puente::PuenteSocketIo::new(svc, origenes.clone());
+    let puente = realtime::puente::PuenteSocketIo::new(
+        svc,
+        origenes.clone(),
+        Limitador::new(settings.handshakes_per_minute, settings.handshake_burst),
+        settings.trust_forwarded_for,
+    );
     let estado = Arc::new(http::Estado {
         servicio,
         codec,
@@ -84,6 +92,7 @@ fn ensamblar<A: Adapter>(
         },
         origenes,
         max_cuerpo: settings.max_body_bytes,
+        confiar_forwarded: settings.trust_forwarded_for,
     });
     (
         contexto,

@@ -474,3 +474,20 @@ async fn heartbeat_keeps_a_socketless_page_online_and_unknown_methods_get_405() 
     let (s, _) = app.get("/api/usuarios/conectados", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_account_and_per_address() {
+    let app = TestApp::con(Variante::Live, &[("LOGIN_ATTEMPTS_PER_MINUTE", "4")]).await;
+    for _ in 0..2 {
+        assert_eq!(login(&app, "ana@weigence.cl", "mala", false).await.status, StatusCode::OK);
+    }
+    let bloqueado = login(&app, "ana@weigence.cl", "demo1234", false).await;
+    assert_eq!(bloqueado.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert!(bloqueado.headers.contains_key("retry-after"));
+    assert!(bloqueado.texto.contains("name=\"password\""), "the form is shown again");
+    let mut ultimo = StatusCode::OK;
+    for i in 0..12 {
+        ultimo = login(&app, &format!("nadie{i}@weigence.cl"), "x", false).await.status;
+    }
+    assert_eq!(ultimo, StatusCode::TOO_MANY_REQUESTS, "one address cannot try many accounts");
+}

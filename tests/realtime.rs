@@ -151,6 +151,37 @@ async fn sigterm_closes_sockets_cleanly_and_exits_within_10_seconds() {
 }
 
 #[tokio::test]
+async fn socket_events_are_rate_limited_sockets_capped_and_oversized_frames_refused() {
+    let app = TestApp::con(
+        Variante::Live,
+        &[
+            ("RATE_LIMIT_BURST", "10"),
+            ("RATE_LIMIT_PER_MINUTE", "60"),
+            ("MAX_SOCKETS_PER_USER", "3"),
+            ("MAX_BODY_BYTES", "16384"),
+        ],
+    )
+    .await;
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    ejecutar(&python(), &["abuso.py", &app.base, SECRET, &conversacion, ANA, BRUNO]);
+    let (_, _, mensajes) = Variante::Live.tablas();
+    assert_eq!(app.contar(&format!("SELECT count(*) FROM {mensajes}")).await, 0, "nothing oversized was stored");
+}
+
+#[tokio::test]
+async fn new_socket_sessions_are_limited_per_address() {
+    let app = TestApp::con(Variante::Live, &[("HANDSHAKES_PER_MINUTE", "1"), ("HANDSHAKE_BURST", "3")]).await;
+    let http = reqwest::Client::new();
+    let abrir = || http.get(format!("{}/socket.io/?EIO=4&transport=polling", app.base)).send();
+    for _ in 0..3 {
+        assert_eq!(abrir().await.unwrap().status(), StatusCode::OK);
+    }
+    let r = abrir().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
 async fn malformed_engine_io_handshakes_get_400_not_an_upgrade() {
     let app = TestApp::nueva(Variante::Live).await;
     let http = reqwest::Client::new();

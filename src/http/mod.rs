@@ -33,6 +33,20 @@ pub struct Estado {
     pub origenes: Arc<Vec<String>>,
     /// Largest accepted request body.
     pub max_cuerpo: usize,
+    /// Read the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub confiar_forwarded: bool,
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when the proxy in front
+/// is trusted to set it.
+pub fn ip_cliente(req: &Request, confiar_forwarded: bool) -> Option<std::net::IpAddr> {
+    let reenviada = confiar_forwarded
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    reenviada.or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()))
 }
 
 /// The OpenAPI service for the v1 API, mounted under `/api`.

@@ -50,15 +50,18 @@ pub async fn login(
     form: poem::Result<Form<FormularioLogin>>,
 ) -> Response {
     let Form(form) = form.unwrap_or_else(|_| Form(FormularioLogin::default()));
-    let usuario = match estado.servicio.login(&form.usuario, &form.password).await {
+    let origen = super::ip_cliente(req, estado.confiar_forwarded);
+    let usuario = match estado.servicio.login(&form.usuario, &form.password, origen).await {
         Ok(Some(usuario)) => usuario,
         Ok(None) => return pagina_con_error(StatusCode::OK, ERROR_LOGIN),
         Err(e) => {
             let texto = e.to_string();
-            let status = super::errores::RespuestaError::from(e)
-                .into_response()
-                .status();
-            return pagina_con_error(status, &texto);
+            let respuesta = super::errores::RespuestaError::from(e).into_response();
+            let mut pagina = pagina_con_error(respuesta.status(), &texto);
+            if let Some(espera) = respuesta.headers().get("retry-after") {
+                pagina.headers_mut().insert("retry-after", espera.clone());
+            }
+            return pagina;
         }
     };
     let recordar = form.remember.as_deref() == Some("on");

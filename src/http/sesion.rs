@@ -15,25 +15,9 @@ use crate::session::Session;
 /// Name of the security scheme in the OpenAPI document.
 const ESQUEMA: &str = "sesion_flask";
 
-/// The value of cookie `nombre` in the request's `Cookie` headers.
-pub fn leer_cookie<'a>(req: &'a Request, nombre: &str) -> Option<&'a str> {
-    req.headers()
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|par| par.trim().split_once('='))
-        .find(|(k, _)| *k == nombre)
-        .map(|(_, v)| v.trim_matches('"'))
-}
-
 /// The request's session, when its cookie is present and valid.
 pub fn sesion_de(req: &Request, estado: &Estado) -> Option<Session> {
-    let valor = leer_cookie(req, &estado.cookie.nombre)?;
-    estado
-        .codec
-        .decode(valor, chrono::Utc::now().timestamp())
-        .ok()
+    estado.codec.desde_cabeceras(req.headers(), &estado.cookie.nombre)
 }
 
 /// Cookie attributes from the settings.
@@ -137,17 +121,6 @@ impl<'a> ApiExtractor<'a> for Autenticado {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_named_cookie_among_several() {
-        let req = Request::builder()
-            .header("cookie", "theme=dark; session=abc.def.ghi")
-            .header("cookie", "otra=1")
-            .finish();
-        assert_eq!(leer_cookie(&req, "session"), Some("abc.def.ghi"));
-        assert_eq!(leer_cookie(&req, "otra"), Some("1"));
-        assert_eq!(leer_cookie(&req, "falta"), None);
-    }
 
     #[test]
     fn issued_cookies_carry_the_contract_attributes() {

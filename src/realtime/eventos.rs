@@ -14,18 +14,13 @@ use super::{Contexto, difundir, sala_usuario};
 use crate::http::contrato::MensajeJson;
 use crate::service::{Actor, ErrorChat};
 
-/// Refusal sent as CONNECT_ERROR `{"message": "No autenticado"}`.
-#[derive(Debug, thiserror::Error)]
-#[error("No autenticado")]
-pub struct NoAutenticado;
-
 /// Registers namespace `/`: cookie check on connect, then the v1 events. With a remote
 /// adapter the result is the adapter's initialisation, which the caller awaits.
 pub fn registrar<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, ctx: Arc<Contexto>) -> A::InitRes {
     let para_middleware = ctx.clone();
-    let autenticar = move |s: SocketRef<A>| {
+    let autenticar = move |s: SocketRef<A>, io: SocketIo<A>| {
         let ctx = para_middleware.clone();
-        async move { autenticar(&ctx, &s) }
+        async move { autenticar(&ctx, &s, &io).await }
     };
     let al_conectar =
         move |s: SocketRef<A>, io: SocketIo<A>, Extension(actor): Extension<Actor>| {
@@ -35,26 +30,30 @@ pub fn registrar<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, ctx: Arc<Context
     io.ns("/", al_conectar.with(autenticar))
 }
 
-/// Connect middleware: the Flask session from the handshake's cookie.
-fn autenticar<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>) -> Result<(), NoAutenticado> {
-    let sesion = s
-        .req_parts()
-        .headers
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|par| par.trim().split_once('='))
-        .find(|(k, _)| *k == ctx.cookie)
-        .and_then(|(_, v)| {
-            ctx.codec
-                .decode(v.trim_matches('"'), chrono::Utc::now().timestamp())
-                .ok()
-        });
-    let actor = ctx
-        .servicio
-        .actor(sesion.as_ref())
-        .map_err(|_| NoAutenticado)?;
+/// Why a handshake is refused; sent as CONNECT_ERROR `{"message": ...}`.
+#[derive(Debug, thiserror::Error)]
+pub enum Rechazo {
+    /// No valid session cookie.
+    #[error("No autenticado")]
+    NoAutenticado,
+    /// The user already has the maximum number of sockets.
+    #[error("Demasiadas conexiones")]
+    DemasiadasConexiones,
+}
+
+/// Connect middleware: the Flask session from the handshake's cookie, and the per-user cap
+/// on open sockets (counted across instances).
+async fn autenticar<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>, io: &SocketIo<A>) -> Result<(), Rechazo> {
+    let sesion = ctx.codec.desde_cabeceras(&s.req_parts().headers, &ctx.cookie);
+    let actor = ctx.servicio.actor(sesion.as_ref()).map_err(|_| Rechazo::NoAutenticado)?;
+    match io.to(sala_usuario(&actor.rut)).fetch_sockets().await {
+        Ok(abiertos) if abiertos.len() >= ctx.max_sockets_por_usuario => {
+            tracing::warn!(usuario = %actor.rut, "límite de sockets por usuario");
+            return Err(Rechazo::DemasiadasConexiones);
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "no se pudo contar los sockets del usuario"),
+    }
     s.extensions.insert(actor);
     Ok(())
 }

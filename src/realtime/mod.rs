@@ -164,6 +164,8 @@ pub struct Contexto {
     pub codec: crate::session::SessionCodec,
     /// Session cookie name.
     pub cookie: String,
+    /// Most sockets one user may have open at once.
+    pub max_sockets_por_usuario: usize,
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use socketioxide::adapter::Adapter;
 use socketioxide::service::SocketIoService;
 use tower_service::Service;
 
+use crate::service::limites::Limitador;
+
 /// GUID of RFC 6455 for `Sec-WebSocket-Accept`.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -23,13 +25,26 @@ const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 pub struct PuenteSocketIo<A: Adapter> {
     svc: SocketIoService<NotFoundService, A>,
     origenes: Arc<Vec<String>>,
+    aperturas: Limitador,
+    confiar_forwarded: bool,
 }
 
 impl<A: Adapter> PuenteSocketIo<A> {
-    /// Wraps socketioxide's service; `origenes` are the allowed origins besides the own host.
-    pub fn new(svc: SocketIoService<NotFoundService, A>, origenes: Arc<Vec<String>>) -> Self {
-        PuenteSocketIo { svc, origenes }
+    /// Wraps socketioxide's service. `origenes` are the allowed origins besides the own host;
+    /// `aperturas` limits new Engine.IO sessions per client address.
+    pub fn new(
+        svc: SocketIoService<NotFoundService, A>,
+        origenes: Arc<Vec<String>>,
+        aperturas: Limitador,
+        confiar_forwarded: bool,
+    ) -> Self {
+        PuenteSocketIo { svc, origenes, aperturas, confiar_forwarded }
     }
+}
+
+/// A request that opens a new Engine.IO session (it carries no `sid`).
+fn abre_sesion(query: &str) -> bool {
+    !query.split('&').any(|par| par.starts_with("sid="))
 }
 
 fn rechazo(status: StatusCode, mensaje: &str) -> Response {
@@ -83,6 +98,18 @@ impl<A: Adapter> Endpoint for PuenteSocketIo<A> {
             if !crate::http::origen_aceptado(origen, host, &self.origenes) {
                 tracing::warn!(%origen, "handshake de Socket.IO de un origen no permitido");
                 return Ok(rechazo(StatusCode::FORBIDDEN, "Origen no permitido"));
+            }
+        }
+        if abre_sesion(req.uri().query().unwrap_or_default()) {
+            let clave = crate::http::ip_cliente(&req, self.confiar_forwarded)
+                .map(|ip| ip.to_string())
+                .unwrap_or_default();
+            if let Err(espera) = self.aperturas.permitir(&clave, std::time::Instant::now()) {
+                tracing::warn!(origen = %clave, "límite de aperturas de Socket.IO por dirección");
+                let mut r = rechazo(StatusCode::TOO_MANY_REQUESTS, "Demasiadas solicitudes");
+                let segundos = espera.as_secs_f64().ceil().max(1.0) as u64;
+                r.headers_mut().insert(header::RETRY_AFTER, segundos.into());
+                return Ok(r);
             }
         }
         if !es_websocket(&req) {
@@ -153,6 +180,13 @@ mod tests {
             clave_aceptada("dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
+    }
+
+    #[test]
+    fn new_sessions_are_requests_without_sid() {
+        assert!(abre_sesion("EIO=4&transport=polling&t=x"));
+        assert!(!abre_sesion("EIO=4&transport=polling&sid=abc"));
+        assert!(!abre_sesion("sid=abc&EIO=4&transport=websocket"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod limites;
 pub mod modelo;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -113,6 +114,8 @@ pub struct Limites {
     pub rafaga: u32,
     /// Accept legacy plaintext passwords at login.
     pub permitir_password_plano: bool,
+    /// Login attempts per account and minute (six times that per client address).
+    pub intentos_login_por_minuto: u32,
 }
 
 /// Every chat operation, authorized and validated, over a [`ChatStore`].
@@ -120,6 +123,8 @@ pub struct ChatService {
     store: Arc<dyn ChatStore>,
     tiempo_real: Arc<dyn TiempoReal>,
     limitador: Limitador,
+    limitador_login: Limitador,
+    limitador_login_origen: Limitador,
     limites: Limites,
     latidos: Latidos,
     recientes: Recientes,
@@ -135,6 +140,14 @@ impl ChatService {
     ) -> Self {
         ChatService {
             limitador: Limitador::new(limites.por_minuto, limites.rafaga),
+            limitador_login: Limitador::new(
+                limites.intentos_login_por_minuto,
+                limites.intentos_login_por_minuto.div_ceil(2),
+            ),
+            limitador_login_origen: Limitador::new(
+                limites.intentos_login_por_minuto.saturating_mul(6),
+                limites.intentos_login_por_minuto.saturating_mul(3),
+            ),
             store,
             tiempo_real,
             limites,
@@ -330,8 +343,19 @@ impl ChatService {
 
     /// Checks a login (rut, e-mail or name) and password; `None` for any failure, with the
     /// same cost whether or not the account exists.
-    pub async fn login(&self, usuario: &str, password: &str) -> Resultado<Option<Usuario>> {
+    ///
+    /// Attempts are rate-limited per account and per client address (429 past the limit).
+    pub async fn login(&self, usuario: &str, password: &str, origen: Option<IpAddr>) -> Resultado<Option<Usuario>> {
         let usuario = usuario.trim();
+        let ahora = Instant::now();
+        if let Some(ip) = origen {
+            self.limitador_login_origen
+                .permitir(&ip.to_string(), ahora)
+                .map_err(ErrorChat::DemasiadasSolicitudes)?;
+        }
+        self.limitador_login
+            .permitir(&usuario.to_lowercase(), ahora)
+            .map_err(ErrorChat::DemasiadasSolicitudes)?;
         if usuario.is_empty() || password.is_empty() || usuario.len() > 256 || password.len() > 256
         {
             return Ok(None);

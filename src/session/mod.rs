@@ -98,6 +98,12 @@ impl SessionCodec {
         self.max_age
     }
 
+    /// The valid session in the `nombre` cookie of these request headers, if any.
+    pub fn desde_cabeceras(&self, cabeceras: &http::HeaderMap, nombre: &str) -> Option<Session> {
+        let valor = cookie_en(cabeceras, nombre)?;
+        self.decode(valor, chrono::Utc::now().timestamp()).ok()
+    }
+
     /// Verifies a cookie value at time `now` (Unix seconds) and decodes its payload.
     pub fn decode(&self, cookie: &str, now: i64) -> Result<Session, CookieError> {
         if cookie.len() > MAX_COOKIE_LEN {
@@ -147,6 +153,18 @@ impl SessionCodec {
             B64_ENCODE.encode(mac.finalize().into_bytes())
         )
     }
+}
+
+/// The value of cookie `nombre` in a request's `Cookie` headers.
+pub fn cookie_en<'a>(cabeceras: &'a http::HeaderMap, nombre: &str) -> Option<&'a str> {
+    cabeceras
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|par| par.trim().split_once('='))
+        .find(|(k, _)| *k == nombre)
+        .map(|(_, v)| v.trim_matches('"'))
 }
 
 /// itsdangerous' `hmac` key derivation: HMAC(secret, salt).
@@ -274,6 +292,16 @@ mod tests {
                 .decode(&reissued, NOW)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn reads_the_named_cookie_among_several_headers() {
+        let mut h = http::HeaderMap::new();
+        h.append(http::header::COOKIE, "theme=dark; session=abc.def.ghi".parse().unwrap());
+        h.append(http::header::COOKIE, "otra=\"1\"".parse().unwrap());
+        assert_eq!(cookie_en(&h, "session"), Some("abc.def.ghi"));
+        assert_eq!(cookie_en(&h, "otra"), Some("1"));
+        assert_eq!(cookie_en(&h, "falta"), None);
     }
 
     #[test]

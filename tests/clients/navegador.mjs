@@ -1,11 +1,12 @@
 // Browser scenario for the chat page (CONTRACT.md §7) with Debian's Chromium and playwright-core.
 //   node navegador.mjs BASE_URL OUTPUT_DIR        (CHROMIUM=/path/to/chromium to override)
 // Ana and Bruno log in through the form, open /chat, start a conversation through the
-// new-chat modal and chat live (messages, typing, read receipts, presence); then Bruno's
-// socket is cut and Ana's next message must still reach him by REST polling, and after the
-// connection comes back a live message must arrive again. Prints one "ok" line per check and
-// the measured times; saves screenshots of both pages in OUTPUT_DIR. Exits 1 on the first
-// failed check.
+// new-chat modal and chat live (list preview and badge, presence, typing, read receipts,
+// messages both ways in under a second, markup shown as text); then Bruno's socket is cut:
+// Ana's next message must still reach him by REST polling, and once the connection is back
+// he is live again with nothing lost or duplicated. Prints one "ok" line per check and the
+// measured times; saves screenshots of both pages in OUTPUT_DIR (also on failure). Exits 1
+// on the first failed check, 2 on bad usage.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -71,7 +72,6 @@ async function iniciarSesion({ pagina }, correo) {
   await pagina.fill('input[name="usuario"]', correo);
   await pagina.fill('input[name="password"]', CLAVE);
   await Promise.all([pagina.waitForURL(/\/chat$/), pagina.click('button[type="submit"]')]);
-  await pagina.goto(`${base}/chat`);
 }
 
 function estadoConexion({ pagina }, estado, timeout = ESPERA_MS) {
