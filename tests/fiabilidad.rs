@@ -112,7 +112,10 @@ async fn paso(
 ) -> String {
     use tokio::io::AsyncWriteExt;
     if let Some(orden) = orden {
-        entrada.write_all(format!("{orden}\n").as_bytes()).await.unwrap();
+        entrada
+            .write_all(format!("{orden}\n").as_bytes())
+            .await
+            .unwrap();
         entrada.flush().await.unwrap();
     }
     let linea = tokio::time::timeout(std::time::Duration::from_secs(30), salida.next_line())
@@ -130,7 +133,15 @@ async fn a_database_outage_answers_503_quickly_keeps_sockets_and_recovers() {
     let db = TestDb::nueva(Variante::Live).await;
     let proxy = common::ProxyTcp::nuevo(&common::servidor_postgres()).await;
     let url = proxy.url_via(&db.url);
-    let app = TestApp::sobre(db, Variante::Live, &[("DATABASE_URL", url.as_str()), ("DATABASE_TIMEOUT_MS", "2000")]).await;
+    let app = TestApp::sobre(
+        db,
+        Variante::Live,
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("DATABASE_TIMEOUT_MS", "2000"),
+        ],
+    )
+    .await;
     let id = app.conversacion(ANA, BRUNO).await;
 
     let python = std::env::var("WEIGENCE_TEST_PYTHON")
@@ -149,22 +160,58 @@ async fn a_database_outage_answers_503_quickly_keeps_sockets_and_recovers() {
 
     proxy.cortar().await;
     let inicio = std::time::Instant::now();
-    let salud = app.req(Method::GET, "/healthz", None).send().await.unwrap().status();
+    let salud = app
+        .req(Method::GET, "/healthz", None)
+        .send()
+        .await
+        .unwrap()
+        .status();
     let (s, body) = app.get("/api/chat/conversaciones", Some(ANA)).await;
     let tardanza = inicio.elapsed();
     assert_eq!(salud, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!((s, body), (StatusCode::SERVICE_UNAVAILABLE, json!({"success": false, "error": "Servicio no disponible"})));
-    assert!(tardanza < std::time::Duration::from_secs(5), "answered in {tardanza:?}");
+    assert_eq!(
+        (s, body),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"success": false, "error": "Servicio no disponible"})
+        )
+    );
+    assert!(
+        tardanza < std::time::Duration::from_secs(5),
+        "answered in {tardanza:?}"
+    );
     let (s, _) = app
-        .post("/api/chat/mensaje/enviar", Some(ANA), json!({"conversacion_id": id, "contenido": "x"}))
+        .post(
+            "/api/chat/mensaje/enviar",
+            Some(ANA),
+            json!({"conversacion_id": id, "contenido": "x"}),
+        )
         .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(paso(&mut entrada, &mut salida, Some("corte")).await.starts_with("ok:"));
+    assert!(
+        paso(&mut entrada, &mut salida, Some("corte"))
+            .await
+            .starts_with("ok:")
+    );
 
     proxy.restaurar().await;
-    assert_eq!(app.req(Method::GET, "/healthz", None).send().await.unwrap().status(), StatusCode::OK);
-    assert!(paso(&mut entrada, &mut salida, Some("fin")).await.starts_with("ok:"));
-    assert_eq!(app.get("/api/chat/conversaciones", Some(ANA)).await.0, StatusCode::OK);
+    assert_eq!(
+        app.req(Method::GET, "/healthz", None)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert!(
+        paso(&mut entrada, &mut salida, Some("fin"))
+            .await
+            .starts_with("ok:")
+    );
+    assert_eq!(
+        app.get("/api/chat/conversaciones", Some(ANA)).await.0,
+        StatusCode::OK
+    );
     assert!(cliente.wait().await.unwrap().success());
 }
 
@@ -174,12 +221,40 @@ async fn starts_without_a_database_reports_unhealthy_and_recovers_when_it_appear
     let proxy = common::ProxyTcp::nuevo(&common::servidor_postgres()).await;
     let url = proxy.url_via(&db.url);
     proxy.cortar().await;
-    let app = TestApp::sobre(db, Variante::Migration, &[("DATABASE_URL", url.as_str()), ("DATABASE_TIMEOUT_MS", "1000")]).await;
-    assert_eq!(app.req(Method::GET, "/healthz", None).send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(app.get("/api/chat/usuarios", Some(ANA)).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    let app = TestApp::sobre(
+        db,
+        Variante::Migration,
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("DATABASE_TIMEOUT_MS", "1000"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.req(Method::GET, "/healthz", None)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        app.get("/api/chat/usuarios", Some(ANA)).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     proxy.restaurar().await;
-    assert_eq!(app.req(Method::GET, "/healthz", None).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.req(Method::GET, "/healthz", None)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
     let id = app.conversacion(ANA, BRUNO).await;
     let m = app.enviar(ANA, &id, "hola").await;
-    assert!(m["id"].is_string(), "uuid tables detected after the late start: {m}");
+    assert!(
+        m["id"].is_string(),
+        "uuid tables detected after the late start: {m}"
+    );
 }

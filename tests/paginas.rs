@@ -479,15 +479,70 @@ async fn heartbeat_keeps_a_socketless_page_online_and_unknown_methods_get_405() 
 async fn login_attempts_are_limited_per_account_and_per_address() {
     let app = TestApp::con(Variante::Live, &[("LOGIN_ATTEMPTS_PER_MINUTE", "4")]).await;
     for _ in 0..2 {
-        assert_eq!(login(&app, "ana@weigence.cl", "mala", false).await.status, StatusCode::OK);
+        assert_eq!(
+            login(&app, "ana@weigence.cl", "mala", false).await.status,
+            StatusCode::OK
+        );
     }
     let bloqueado = login(&app, "ana@weigence.cl", "demo1234", false).await;
-    assert_eq!(bloqueado.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    assert_eq!(
+        bloqueado.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
     assert!(bloqueado.headers.contains_key("retry-after"));
-    assert!(bloqueado.texto.contains("name=\"password\""), "the form is shown again");
+    assert!(
+        bloqueado.texto.contains("name=\"password\""),
+        "the form is shown again"
+    );
     let mut ultimo = StatusCode::OK;
     for i in 0..12 {
-        ultimo = login(&app, &format!("nadie{i}@weigence.cl"), "x", false).await.status;
+        ultimo = login(&app, &format!("nadie{i}@weigence.cl"), "x", false)
+            .await
+            .status;
     }
-    assert_eq!(ultimo, StatusCode::TOO_MANY_REQUESTS, "one address cannot try many accounts");
+    assert_eq!(
+        ultimo,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one address cannot try many accounts"
+    );
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_configured() {
+    let app = TestApp::con(
+        Variante::Live,
+        &[
+            ("SESSION_COOKIE_SECURE", "true"),
+            ("SESSION_COOKIE_NAME", "weigence_session"),
+        ],
+    )
+    .await;
+    let r = respuesta(
+        app.req(Method::POST, "/", None)
+            .form(&[("usuario", "ana@weigence.cl"), ("password", "demo1234")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let set = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        set.starts_with("weigence_session=")
+            && set.contains("; Secure")
+            && set.contains("HttpOnly"),
+        "{set}"
+    );
+    let con_nombre = set.split(';').next().unwrap().to_owned();
+    let usuarios = app
+        .req(Method::GET, "/api/chat/usuarios", None)
+        .header("cookie", con_nombre)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        usuarios.status(),
+        StatusCode::OK,
+        "the configured cookie name is read back"
+    );
 }

@@ -163,16 +163,31 @@ async fn socket_events_are_rate_limited_sockets_capped_and_oversized_frames_refu
     )
     .await;
     let conversacion = app.conversacion(ANA, BRUNO).await;
-    ejecutar(&python(), &["abuso.py", &app.base, SECRET, &conversacion, ANA, BRUNO]);
+    ejecutar(
+        &python(),
+        &["abuso.py", &app.base, SECRET, &conversacion, ANA, BRUNO],
+    );
     let (_, _, mensajes) = Variante::Live.tablas();
-    assert_eq!(app.contar(&format!("SELECT count(*) FROM {mensajes}")).await, 0, "nothing oversized was stored");
+    assert_eq!(
+        app.contar(&format!("SELECT count(*) FROM {mensajes}"))
+            .await,
+        0,
+        "nothing oversized was stored"
+    );
 }
 
 #[tokio::test]
 async fn new_socket_sessions_are_limited_per_address() {
-    let app = TestApp::con(Variante::Live, &[("HANDSHAKES_PER_MINUTE", "1"), ("HANDSHAKE_BURST", "3")]).await;
+    let app = TestApp::con(
+        Variante::Live,
+        &[("HANDSHAKES_PER_MINUTE", "1"), ("HANDSHAKE_BURST", "3")],
+    )
+    .await;
     let http = reqwest::Client::new();
-    let abrir = || http.get(format!("{}/socket.io/?EIO=4&transport=polling", app.base)).send();
+    let abrir = || {
+        http.get(format!("{}/socket.io/?EIO=4&transport=polling", app.base))
+            .send()
+    };
     for _ in 0..3 {
         assert_eq!(abrir().await.unwrap().status(), StatusCode::OK);
     }
@@ -323,4 +338,79 @@ async fn nginx_with_sticky_sessions_proxies_polling_websocket_and_rest() {
             BRUNO,
         ],
     );
+}
+
+#[tokio::test]
+async fn logs_never_contain_cookies_secrets_passwords_or_message_text() {
+    let db = common::TestDb::nueva(Variante::Live).await;
+    let registro = std::env::temp_dir().join(format!("wc-log-{}.txt", std::process::id()));
+    let (_proceso, base) =
+        common::arrancar_con_registro(&db.url, &[("RUST_LOG", "trace")], Some(&registro)).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{base}/"))
+        .form(&[("usuario", "ana@weigence.cl"), ("password", "demo1234")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let crear: serde_json::Value = http
+        .post(format!("{base}/api/chat/conversacion/crear"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"participantes": [ANA, BRUNO]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversacion = crear["conversacion_id"].as_str().unwrap().to_owned();
+    let enviado = http
+        .post(format!("{base}/api/chat/mensaje/enviar"))
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"conversacion_id": conversacion, "contenido": "texto-secreto-rest"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enviado.status(), StatusCode::CREATED);
+    ejecutar(
+        &python(),
+        &[
+            "escenario_sio.py",
+            &base,
+            SECRET,
+            &conversacion,
+            ANA,
+            BRUNO,
+            CARLA,
+            "websocket",
+        ],
+    );
+    let log = std::fs::read_to_string(&registro).unwrap();
+    let _ = std::fs::remove_file(&registro);
+    assert!(
+        log.contains("mensaje enviado"),
+        "the log is captured at trace level"
+    );
+    let valor_cookie = cookie.trim_start_matches("session=");
+    for secreto in [
+        valor_cookie,
+        SECRET,
+        "demo1234",
+        "texto-secreto-rest",
+        "hola por socket",
+        "hola por REST",
+        "eyJ",
+    ] {
+        assert!(!log.contains(secreto), "the log contains {secreto:?}");
+    }
 }

@@ -1,11 +1,33 @@
 """HTTP clients: `Http` talks to the base URL (no redirects, no cookie jar); `ChatUser` is one
 signed-in user with a method per v1 route (CONTRACT.md §4)."""
 
+from http.client import RemoteDisconnected
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
+from urllib3.util.retry import Retry
 
 ABSENT = object()
+
+
+class RetryDroppedConnection(Retry):
+    """Resends a request once when the server closed a kept-alive connection without answering
+    it (what browsers do too). Servers may close a connection after answering a request whose
+    body they did not read (401, 413, ...); a pooled client then finds it dead. Timeouts and
+    answered requests are never retried."""
+
+    def _is_read_error(self, err):
+        cause = err.args[1] if isinstance(err, ProtocolError) and len(err.args) > 1 else None
+        return isinstance(cause, (RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+
+
+def _retrying_adapter():
+    retry = RetryDroppedConnection(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                                   allowed_methods=None, raise_on_status=False,
+                                   respect_retry_after_header=False)
+    return HTTPAdapter(max_retries=retry)
 
 
 class Http:
@@ -16,6 +38,8 @@ class Http:
         self._session = requests.Session()
         # Every request carries exactly the cookie a test gives it: never one a response set.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, _retrying_adapter())
 
     def fresh(self):
         """A separate client (connection pool) for use from another thread."""

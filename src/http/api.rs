@@ -85,7 +85,7 @@ impl ChatApi {
             conversacion_id: hecha.id.to_string(),
             conversacion: ConversacionBreve {
                 id: hecha.id.to_string(),
-                nombre: None,
+                nombre: Nulable(None),
                 es_grupal: false,
                 creado: hecha.creada,
             },

@@ -2,9 +2,76 @@
 //! Strings the pages index are never null; conversation ids are strings; message ids keep
 //! their column's JSON type.
 
+use std::borrow::Cow;
+
 use poem_openapi::Object;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde::Serialize;
 use serde_json::Value;
+
+/// A value that is always present in the JSON, possibly `null` (OpenAPI `nullable`); plain
+/// `Option` fields would be documented as optional and non-null.
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+pub struct Nulable<T>(pub Option<T>);
+
+impl<T: Type> Type for Nulable<T> {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = T::RawValueType;
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        format!("nullable_{}", T::name()).into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            nullable: true,
+            all_of: vec![T::schema_ref()],
+            ..MetaSchema::ANY
+        }))
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(valor) => valor.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+impl<T: ParseFromJSON> ParseFromJSON for Nulable<T> {
+    fn parse_from_json(valor: Option<Value>) -> ParseResult<Self> {
+        match valor {
+            None | Some(Value::Null) => Ok(Nulable(None)),
+            otro => T::parse_from_json(otro)
+                .map(|v| Nulable(Some(v)))
+                .map_err(ParseError::propagate),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Nulable<T> {
+    fn to_json(&self) -> Option<Value> {
+        Some(
+            self.0
+                .as_ref()
+                .and_then(ToJSON::to_json)
+                .unwrap_or(Value::Null),
+        )
+    }
+}
 
 use crate::service::modelo::{Conversacion, Mensaje, Usuario};
 
@@ -157,23 +224,23 @@ pub struct ConversacionJson {
     /// Conversation id, as a string.
     pub id: String,
     /// Group name; null for 1:1.
-    pub nombre: Option<String>,
+    pub nombre: Nulable<String>,
     /// Group flag.
     pub es_grupal: bool,
     /// The other participants.
     pub participantes: Vec<UsuarioJson>,
     /// Newest message, or null.
-    pub ultimo_mensaje: Option<UltimoMensajeJson>,
+    pub ultimo_mensaje: Nulable<UltimoMensajeJson>,
     /// Unread messages from others.
     pub no_leidos: i64,
     /// Same as `no_leidos`.
     pub mensajes_no_leidos: i64,
     /// Creation time.
-    pub fecha_creacion: Option<String>,
+    pub fecha_creacion: Nulable<String>,
     /// Time of the last message.
-    pub ultimo_mensaje_timestamp: Option<String>,
+    pub ultimo_mensaje_timestamp: Nulable<String>,
     /// Time of the last activity.
-    pub ultima_actualizacion: Option<String>,
+    pub ultima_actualizacion: Nulable<String>,
 }
 
 impl From<&Conversacion> for ConversacionJson {
@@ -181,28 +248,30 @@ impl From<&Conversacion> for ConversacionJson {
         let ultimo = c.ultimo_mensaje.as_ref();
         ConversacionJson {
             id: c.id.to_string(),
-            nombre: c.nombre.clone(),
+            nombre: Nulable(c.nombre.clone()),
             es_grupal: c.es_grupal,
             participantes: c.participantes.iter().map(UsuarioJson::from).collect(),
-            ultimo_mensaje: ultimo.map(|m| UltimoMensajeJson {
+            ultimo_mensaje: Nulable(ultimo.map(|m| UltimoMensajeJson {
                 id: m.id.to_json(),
                 contenido: m.contenido.clone(),
                 fecha_envio: m.fecha_envio.clone(),
                 usuario_id: m.usuario_id.clone(),
                 editado: m.editado,
-            }),
+            })),
             no_leidos: c.no_leidos,
             mensajes_no_leidos: c.no_leidos,
-            fecha_creacion: c.fecha_creacion.clone(),
-            ultimo_mensaje_timestamp: c
-                .ultimo_mensaje_timestamp
-                .clone()
-                .or_else(|| ultimo.map(|m| m.fecha_envio.clone())),
-            ultima_actualizacion: c
-                .ultima_actualizacion
-                .clone()
-                .or_else(|| ultimo.map(|m| m.fecha_envio.clone()))
-                .or_else(|| c.fecha_creacion.clone()),
+            fecha_creacion: Nulable(c.fecha_creacion.clone()),
+            ultimo_mensaje_timestamp: Nulable(
+                c.ultimo_mensaje_timestamp
+                    .clone()
+                    .or_else(|| ultimo.map(|m| m.fecha_envio.clone())),
+            ),
+            ultima_actualizacion: Nulable(
+                c.ultima_actualizacion
+                    .clone()
+                    .or_else(|| ultimo.map(|m| m.fecha_envio.clone()))
+                    .or_else(|| c.fecha_creacion.clone()),
+            ),
         }
     }
 }
@@ -230,7 +299,7 @@ pub struct ConversacionBreve {
     /// Conversation id, as a string.
     pub id: String,
     /// Always null for 1:1.
-    pub nombre: Option<String>,
+    pub nombre: Nulable<String>,
     /// Always false for 1:1.
     pub es_grupal: bool,
     /// Whether this call created it.

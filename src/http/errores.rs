@@ -22,12 +22,18 @@ pub enum RespuestaError {
     /// Not a participant, or a foreign origin.
     #[oai(status = 403)]
     SinAcceso(Json<CuerpoError>),
-    /// Unknown user.
+    /// Unknown user or route.
     #[oai(status = 404)]
     NoEncontrado(Json<CuerpoError>),
+    /// Method not allowed on this path.
+    #[oai(status = 405)]
+    MetodoNoPermitido(Json<CuerpoError>),
     /// Message or body too large.
     #[oai(status = 413)]
     DemasiadoGrande(Json<CuerpoError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    TipoNoSoportado(Json<CuerpoError>),
     /// Rate limit hit.
     #[oai(status = 429)]
     DemasiadasSolicitudes(Json<CuerpoError>, #[oai(header = "Retry-After")] u64),
@@ -39,7 +45,8 @@ pub enum RespuestaError {
     NoDisponible(Json<CuerpoError>),
 }
 
-fn cuerpo(texto: impl Into<String>) -> Json<CuerpoError> {
+/// The contract's error body.
+pub fn cuerpo(texto: impl Into<String>) -> Json<CuerpoError> {
     Json(CuerpoError {
         success: false,
         error: texto.into(),
@@ -62,6 +69,27 @@ impl From<ErrorChat> for RespuestaError {
             ErrorChat::NoDisponible => RespuestaError::NoDisponible(cuerpo(texto)),
             ErrorChat::Interno => RespuestaError::Interno(cuerpo(texto)),
         }
+    }
+}
+
+impl RespuestaError {
+    /// The contract's error for a status the framework (or a guard) produced on its own.
+    fn del_estado(status: StatusCode) -> Option<RespuestaError> {
+        let c = cuerpo(texto_para(status));
+        Some(match status {
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => {
+                RespuestaError::Invalido(c)
+            }
+            StatusCode::UNAUTHORIZED => RespuestaError::NoAutenticado(c),
+            StatusCode::FORBIDDEN => RespuestaError::SinAcceso(c),
+            StatusCode::NOT_FOUND => RespuestaError::NoEncontrado(c),
+            StatusCode::METHOD_NOT_ALLOWED => RespuestaError::MetodoNoPermitido(c),
+            StatusCode::PAYLOAD_TOO_LARGE => RespuestaError::DemasiadoGrande(c),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => RespuestaError::TipoNoSoportado(c),
+            StatusCode::SERVICE_UNAVAILABLE => RespuestaError::NoDisponible(c),
+            StatusCode::INTERNAL_SERVER_ERROR => RespuestaError::Interno(c),
+            _ => return None,
+        })
     }
 }
 
@@ -107,7 +135,10 @@ pub async fn json_en_errores<E: Endpoint>(ep: E, req: Request) -> poem::Result<R
         if status.is_server_error() {
             tracing::error!(%ruta, %status, "error del framework");
         }
-        let mut nueva = respuesta_json(status, texto_para(status));
+        let mut nueva = match RespuestaError::del_estado(status) {
+            Some(error) => error.into_response(),
+            None => respuesta_json(status, texto_para(status)),
+        };
         if let Some(v) = respuesta.headers().get("retry-after") {
             nueva.headers_mut().insert("retry-after", v.clone());
         }

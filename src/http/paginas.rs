@@ -51,7 +51,11 @@ pub async fn login(
 ) -> Response {
     let Form(form) = form.unwrap_or_else(|_| Form(FormularioLogin::default()));
     let origen = super::ip_cliente(req, estado.confiar_forwarded);
-    let usuario = match estado.servicio.login(&form.usuario, &form.password, origen).await {
+    let usuario = match estado
+        .servicio
+        .login(&form.usuario, &form.password, origen)
+        .await
+    {
         Ok(Some(usuario)) => usuario,
         Ok(None) => return pagina_con_error(StatusCode::OK, ERROR_LOGIN),
         Err(e) => {

@@ -17,7 +17,9 @@ const ESQUEMA: &str = "sesion_flask";
 
 /// The request's session, when its cookie is present and valid.
 pub fn sesion_de(req: &Request, estado: &Estado) -> Option<Session> {
-    estado.codec.desde_cabeceras(req.headers(), &estado.cookie.nombre)
+    estado
+        .codec
+        .desde_cabeceras(req.headers(), &estado.cookie.nombre)
 }
 
 /// Cookie attributes from the settings.

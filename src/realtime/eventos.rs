@@ -43,9 +43,18 @@ pub enum Rechazo {
 
 /// Connect middleware: the Flask session from the handshake's cookie, and the per-user cap
 /// on open sockets (counted across instances).
-async fn autenticar<A: Adapter>(ctx: &Contexto, s: &SocketRef<A>, io: &SocketIo<A>) -> Result<(), Rechazo> {
-    let sesion = ctx.codec.desde_cabeceras(&s.req_parts().headers, &ctx.cookie);
-    let actor = ctx.servicio.actor(sesion.as_ref()).map_err(|_| Rechazo::NoAutenticado)?;
+async fn autenticar<A: Adapter>(
+    ctx: &Contexto,
+    s: &SocketRef<A>,
+    io: &SocketIo<A>,
+) -> Result<(), Rechazo> {
+    let sesion = ctx
+        .codec
+        .desde_cabeceras(&s.req_parts().headers, &ctx.cookie);
+    let actor = ctx
+        .servicio
+        .actor(sesion.as_ref())
+        .map_err(|_| Rechazo::NoAutenticado)?;
     match io.to(sala_usuario(&actor.rut)).fetch_sockets().await {
         Ok(abiertos) if abiertos.len() >= ctx.max_sockets_por_usuario => {
             tracing::warn!(usuario = %actor.rut, "límite de sockets por usuario");

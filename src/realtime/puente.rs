@@ -38,7 +38,12 @@ impl<A: Adapter> PuenteSocketIo<A> {
         aperturas: Limitador,
         confiar_forwarded: bool,
     ) -> Self {
-        PuenteSocketIo { svc, origenes, aperturas, confiar_forwarded }
+        PuenteSocketIo {
+            svc,
+            origenes,
+            aperturas,
+            confiar_forwarded,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The chat's rules, shared by every transport: who is signed in, who may see and write what,
 //! input validation, limits, find-or-create, read markers. Transports only translate.
 
+pub mod entrada;
 pub mod limites;
 pub mod modelo;
 
@@ -17,8 +18,6 @@ use modelo::{Conversacion, Id, Mensaje, Usuario};
 
 /// Most messages returned by one history request.
 pub const MAX_MENSAJES: i64 = 100;
-/// Longest accepted `rut_usuario`.
-const MAX_RUT: usize = 64;
 /// bcrypt hash verified when no account matches, so both failures cost the same time.
 const HASH_SEÑUELO: &str = "$2b$12$nHHYhShvCUVJT7siyoVJXOzpPB0tL4ETEZqqoTn/PZlV9HXTUYjBS";
 
@@ -204,7 +203,7 @@ impl ChatService {
         usuario_id: Option<&Value>,
     ) -> Resultado<ConversacionCreada> {
         self.limitar(actor)?;
-        let otro = otro_participante(&actor.rut, participantes, usuario_id)?;
+        let otro = entrada::otro_participante(&actor.rut, participantes, usuario_id)?;
         if self.store.usuario(&otro).await?.is_none() {
             return Err(ErrorChat::UsuarioNoEncontrado);
         }
@@ -274,21 +273,8 @@ impl ChatService {
         clave: Option<&Value>,
     ) -> Resultado<Mensaje> {
         self.limitar(actor)?;
-        const FALTAN: ErrorChat = ErrorChat::Invalido("Faltan datos requeridos");
-        let contenido = match contenido {
-            Some(Value::String(texto)) if !texto.trim().is_empty() => texto.trim(),
-            _ => return Err(FALTAN),
-        };
-        if conversacion.is_none_or(Value::is_null) {
-            return Err(FALTAN);
-        }
-        if contenido.chars().count() > self.limites.max_caracteres {
-            return Err(ErrorChat::DemasiadoLargo);
-        }
-        if contenido.contains('\0') {
-            return Err(ErrorChat::Invalido("Datos inválidos"));
-        }
-        let clave = clave_cliente(clave)?;
+        let contenido = entrada::contenido(conversacion, contenido, self.limites.max_caracteres)?;
+        let clave = entrada::clave_cliente(clave)?;
         if let Some(previo) = clave
             .as_deref()
             .and_then(|c| self.recientes.buscar(&actor.rut, c))
@@ -345,7 +331,12 @@ impl ChatService {
     /// same cost whether or not the account exists.
     ///
     /// Attempts are rate-limited per account and per client address (429 past the limit).
-    pub async fn login(&self, usuario: &str, password: &str, origen: Option<IpAddr>) -> Resultado<Option<Usuario>> {
+    pub async fn login(
+        &self,
+        usuario: &str,
+        password: &str,
+        origen: Option<IpAddr>,
+    ) -> Resultado<Option<Usuario>> {
         let usuario = usuario.trim();
         let ahora = Instant::now();
         if let Some(ip) = origen {
@@ -485,27 +476,6 @@ impl Latidos {
     }
 }
 
-/// Longest accepted client key.
-const MAX_CLAVE: usize = 128;
-
-/// A client key from a JSON string or number: 1 to 128 printable characters.
-fn clave_cliente(valor: Option<&Value>) -> Resultado<Option<String>> {
-    let texto = match valor {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => return Err(ErrorChat::Invalido("Datos inválidos")),
-    };
-    let valida = !texto.is_empty()
-        && texto.chars().count() <= MAX_CLAVE
-        && !texto.chars().any(char::is_control);
-    if valida {
-        Ok(Some(texto))
-    } else {
-        Err(ErrorChat::Invalido("Datos inválidos"))
-    }
-}
-
 /// How long a client key is remembered in memory (the database column, when present, keeps
 /// it for good).
 const VIGENCIA_CLAVE: Duration = Duration::from_secs(15 * 60);
@@ -555,49 +525,6 @@ impl Turnos {
     }
 }
 
-/// Reads the other participant from the accepted request forms (CONTRACT.md §4).
-fn otro_participante(
-    yo: &str,
-    participantes: Option<&Value>,
-    usuario_id: Option<&Value>,
-) -> Resultado<String> {
-    const DOS: ErrorChat = ErrorChat::Invalido("Se requieren dos participantes");
-    let ruts: Vec<String> = match (participantes, usuario_id) {
-        (Some(Value::Array(lista)), _) => lista
-            .iter()
-            .map(|v| rut_de(v).ok_or(DOS))
-            .collect::<Result<_, _>>()?,
-        (Some(Value::Null) | None, Some(v)) if !v.is_null() => vec![rut_de(v).ok_or(DOS)?],
-        (Some(Value::Null) | None, _) => return Err(ErrorChat::Invalido("Faltan IDs de usuario")),
-        (Some(_), _) => return Err(DOS),
-    };
-    match ruts.as_slice() {
-        [otro] if otro == yo => Err(ErrorChat::Invalido(
-            "No puedes crear una conversación contigo mismo",
-        )),
-        [otro] => Ok(otro.clone()),
-        [a, b] if a == yo && b == yo => Err(ErrorChat::Invalido(
-            "No puedes crear una conversación contigo mismo",
-        )),
-        [a, b] if a == yo => Ok(b.clone()),
-        [a, b] if b == yo => Ok(a.clone()),
-        [_, _] => Err(ErrorChat::SinAcceso),
-        _ => Err(DOS),
-    }
-}
-
-/// A rut from a JSON string or number: trimmed, non-empty, bounded, no control characters.
-fn rut_de(valor: &Value) -> Option<String> {
-    let texto = match valor {
-        Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    let valido =
-        !texto.is_empty() && texto.len() <= MAX_RUT && !texto.chars().any(char::is_control);
-    valido.then_some(texto)
-}
-
 async fn verificar_bcrypt(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
@@ -613,70 +540,6 @@ fn iguales(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn otro(p: Value) -> Resultado<String> {
-        otro_participante("1-9", p.get("participantes"), p.get("usuario_id"))
-    }
-
-    #[test]
-    fn accepts_every_documented_creation_form() {
-        assert_eq!(
-            otro(json!({"participantes": ["1-9", "2-7"]})),
-            Ok("2-7".into())
-        );
-        assert_eq!(
-            otro(json!({"participantes": ["2-7", "1-9"]})),
-            Ok("2-7".into())
-        );
-        assert_eq!(otro(json!({"participantes": ["2-7"]})), Ok("2-7".into()));
-        assert_eq!(otro(json!({"usuario_id": " 2-7 "})), Ok("2-7".into()));
-        assert_eq!(otro(json!({"usuario_id": 27})), Ok("27".into()));
-    }
-
-    #[test]
-    fn refuses_bad_creation_bodies() {
-        let dos = Err(ErrorChat::Invalido("Se requieren dos participantes"));
-        assert_eq!(
-            otro(json!({})),
-            Err(ErrorChat::Invalido("Faltan IDs de usuario"))
-        );
-        assert_eq!(otro(json!({"participantes": []})), dos);
-        assert_eq!(otro(json!({"participantes": ["a", "b", "1-9"]})), dos);
-        assert_eq!(otro(json!({"participantes": "2-7"})), dos);
-        assert_eq!(otro(json!({"participantes": [{"x": 1}]})), dos);
-        assert_eq!(otro(json!({"participantes": [""]})), dos);
-        assert_eq!(
-            otro(json!({"participantes": ["2-7", "3-5"]})),
-            Err(ErrorChat::SinAcceso)
-        );
-        assert!(matches!(
-            otro(json!({"participantes": ["1-9"]})),
-            Err(ErrorChat::Invalido(_))
-        ));
-        assert!(matches!(
-            otro(json!({"participantes": ["1-9", "1-9"]})),
-            Err(ErrorChat::Invalido(_))
-        ));
-        assert_eq!(otro(json!({"usuario_id": "a\u{0}b"})), dos);
-    }
-
-    #[test]
-    fn client_keys_are_short_printable_strings_or_numbers() {
-        assert_eq!(clave_cliente(None), Ok(None));
-        assert_eq!(clave_cliente(Some(&json!(null))), Ok(None));
-        assert_eq!(clave_cliente(Some(&json!(" abc "))), Ok(Some("abc".into())));
-        assert_eq!(clave_cliente(Some(&json!(42))), Ok(Some("42".into())));
-        for mala in [
-            json!(""),
-            json!("a\nb"),
-            json!("x".repeat(129)),
-            json!({"a": 1}),
-            json!([1]),
-        ] {
-            assert!(clave_cliente(Some(&mala)).is_err(), "{mala}");
-        }
-    }
 
     #[tokio::test]
     async fn turns_serialize_one_key_and_are_dropped_when_idle() {

@@ -297,7 +297,10 @@ mod tests {
     #[test]
     fn reads_the_named_cookie_among_several_headers() {
         let mut h = http::HeaderMap::new();
-        h.append(http::header::COOKIE, "theme=dark; session=abc.def.ghi".parse().unwrap());
+        h.append(
+            http::header::COOKIE,
+            "theme=dark; session=abc.def.ghi".parse().unwrap(),
+        );
         h.append(http::header::COOKIE, "otra=\"1\"".parse().unwrap());
         assert_eq!(cookie_en(&h, "session"), Some("abc.def.ghi"));
         assert_eq!(cookie_en(&h, "otra"), Some("1"));

@@ -135,6 +135,15 @@ impl Drop for TestApp {
 
 /// Starts the binary with the given extra settings and waits for its "listening" line.
 pub async fn arrancar(url_db: &str, extra: &[(&str, &str)]) -> (Child, String) {
+    arrancar_con_registro(url_db, extra, None).await
+}
+
+/// Same, writing the server's log (stderr) to `registro` instead of the test's output.
+pub async fn arrancar_con_registro(
+    url_db: &str,
+    extra: &[(&str, &str)],
+    registro: Option<&std::path::Path>,
+) -> (Child, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weigence-chat"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -147,7 +156,10 @@ pub async fn arrancar(url_db: &str, extra: &[(&str, &str)]) -> (Child, String) {
         .env("RUST_LOG", "warn")
         .current_dir(std::env::temp_dir())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(match registro {
+            Some(ruta) => Stdio::from(std::fs::File::create(ruta).expect("create log file")),
+            None => Stdio::inherit(),
+        })
         .kill_on_drop(true);
     for (k, v) in extra {
         cmd.env(k, v);
@@ -397,7 +409,9 @@ impl ProxyTcp {
 
     /// Listens again on the same port.
     pub async fn restaurar(&self) {
-        let oyente = tokio::net::TcpListener::bind(("127.0.0.1", self.puerto)).await.unwrap();
+        let oyente = tokio::net::TcpListener::bind(("127.0.0.1", self.puerto))
+            .await
+            .unwrap();
         self.servir(oyente);
     }
 }

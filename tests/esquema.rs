@@ -1,0 +1,43 @@
+//! schemathesis (PyPI) against our own OpenAPI document, with a valid session cookie: no 5xx,
+//! every status documented, every response matching its schema. `SCHEMATHESIS_EXAMPLES`
+//! (default 40) bounds the examples per operation.
+
+mod common;
+
+use std::process::Command;
+
+use common::{ANA, BRUNO, TestApp, Variante};
+
+#[tokio::test]
+async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
+    let app = TestApp::nueva(Variante::Migration).await;
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    app.enviar(BRUNO, &conversacion, "hola").await;
+    let ejemplos = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "40".into());
+    let schemathesis = format!("{}/.venv/bin/schemathesis", env!("CARGO_MANIFEST_DIR"));
+    let salida = Command::new(&schemathesis)
+        .args([
+            "run",
+            &format!("{}/openapi.json", app.base),
+            "--url",
+            &format!("{}/api", app.base),
+            "--header",
+            &format!("Cookie: {}", app.cookie(ANA)),
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,response_headers_conformance",
+            "--max-examples",
+            &ejemplos,
+            "--no-color",
+        ])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {schemathesis} (scripts/test installs it): {e}"));
+    let texto = String::from_utf8_lossy(&salida.stdout);
+    let resumen: Vec<&str> = texto.lines().filter(|l| l.contains("generated")).collect();
+    println!("schemathesis: {}", resumen.join(" | "));
+    assert!(
+        salida.status.success(),
+        "schemathesis found problems:\n{texto}\n{}",
+        String::from_utf8_lossy(&salida.stderr)
+    );
+}
