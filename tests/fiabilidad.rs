@@ -258,3 +258,140 @@ async fn starts_without_a_database_reports_unhealthy_and_recovers_when_it_appear
         "uuid tables detected after the late start: {m}"
     );
 }
+
+/// Runs `tests/clients/fiable.mjs` against a server that is SIGKILLed and restarted `muertes`
+/// times on the same port (every `intervalo`), then compares the acknowledged set with the
+/// database.
+async fn sin_perdidas_ni_duplicados(
+    clientes: usize,
+    mensajes: usize,
+    muertes: usize,
+    intervalo: std::time::Duration,
+) {
+    let db = TestDb::con_extras(Variante::Live, &["client_id.sql"]).await;
+    let puerto = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let ajustes = [("PORT", puerto.as_str())];
+    let (mut servidor, base) = arrancar(&db.url, &ajustes).await;
+    let crear: Value = reqwest::Client::new()
+        .post(format!("{base}/api/chat/conversacion/crear"))
+        .header("cookie", common::cookie_para(ANA))
+        .json(&json!({"participantes": [ANA, BRUNO]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversacion = crear["conversacion_id"].as_str().unwrap().to_owned();
+    let salida =
+        std::env::temp_dir().join(format!("wc-fiable-{}-{puerto}.json", std::process::id()));
+    let mut carga = tokio::process::Command::new("node")
+        .args([
+            "fiable.mjs",
+            &base,
+            &conversacion,
+            common::cookie_para(ANA).trim_start_matches("session="),
+            common::cookie_para(BRUNO).trim_start_matches("session="),
+            &clientes.to_string(),
+            &mensajes.to_string(),
+            salida.to_str().unwrap(),
+        ])
+        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    for _ in 0..muertes {
+        tokio::time::sleep(intervalo).await;
+        servidor.start_kill().unwrap(); // SIGKILL
+        servidor.wait().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        servidor = arrancar(&db.url, &ajustes).await.0;
+    }
+    assert!(carga.wait().await.unwrap().success(), "the load finished");
+    let informe: Value = serde_json::from_str(&std::fs::read_to_string(&salida).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&salida);
+    let confirmados = informe["acked"].as_object().unwrap();
+    let filas = db
+        .client
+        .query("SELECT client_id, id::text FROM chat_mensajes WHERE conversacion_id = $1::text::bigint", &[&conversacion])
+        .await
+        .unwrap();
+    let mut guardados: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for f in &filas {
+        guardados
+            .entry(f.get::<_, Option<String>>(0).unwrap_or_default())
+            .or_default()
+            .push(f.get(1));
+    }
+    let faltan = confirmados
+        .iter()
+        .filter(|(k, v)| {
+            guardados
+                .get(*k)
+                .is_none_or(|ids| !ids.contains(&v.as_str().unwrap().to_owned()))
+        })
+        .count();
+    let duplicados = guardados.values().filter(|ids| ids.len() > 1).count();
+    println!(
+        "sin_perdidas_ni_duplicados: acknowledged {}, stored {}, missing {faltan}, duplicated {duplicados}, retries {}, {} kills, {} s",
+        confirmados.len(),
+        filas.len(),
+        informe["reintentos"],
+        muertes,
+        informe["segundos"]
+    );
+    assert_eq!(confirmados.len(), mensajes);
+    assert_eq!((faltan, duplicados, filas.len()), (0, 0, mensajes));
+    drop(servidor);
+}
+
+/// Sizes from `FIABLE_CLIENTES`, `FIABLE_MENSAJES`, `FIABLE_MUERTES`, `FIABLE_INTERVALO_MS`:
+/// small in `scripts/test`, the full 200 × 10,000 with two kills in `scripts/reliability`.
+#[tokio::test]
+async fn acknowledged_messages_survive_sigkill_exactly_once() {
+    let numero = |nombre: &str, defecto: usize| {
+        std::env::var(nombre)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(defecto)
+    };
+    sin_perdidas_ni_duplicados(
+        numero("FIABLE_CLIENTES", 20),
+        numero("FIABLE_MENSAJES", 600),
+        numero("FIABLE_MUERTES", 1),
+        std::time::Duration::from_millis(numero("FIABLE_INTERVALO_MS", 700) as u64),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fifty_sockets_sending_at_once_all_see_the_order_of_get_mensajes() {
+    let app = TestApp::con(Variante::Live, &[("MAX_SOCKETS_PER_USER", "50")]).await;
+    let conversacion = app.conversacion(ANA, BRUNO).await;
+    let salida = std::process::Command::new("node")
+        .args([
+            "orden.mjs",
+            &app.base,
+            &conversacion,
+            common::cookie_para(ANA).trim_start_matches("session="),
+            common::cookie_para(BRUNO).trim_start_matches("session="),
+            "50",
+            "2",
+        ])
+        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
+        .output()
+        .unwrap();
+    let texto = format!(
+        "{}{}",
+        String::from_utf8_lossy(&salida.stdout),
+        String::from_utf8_lossy(&salida.stderr)
+    );
+    println!("{texto}");
+    assert!(salida.status.success(), "{texto}");
+}

@@ -139,3 +139,22 @@ redis_stop() {
     local dir=$1
     [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
 }
+
+# start_test_services: a private PostgreSQL (fsync off, pg_stat_statements) and Redis on free
+# ports in a temporary folder, stopped and removed on exit; exports what the tests read.
+start_test_services() {
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/weigence-test.XXXXXX")
+    chmod 755 "$WORK"
+    local pg_port redis_port
+    pg_port=$(free_port)
+    redis_port=$(free_port)
+    trap 'redis_stop "$WORK/redis"; pg_stop "$WORK/pgdata"; rm -rf "$WORK"' EXIT
+    log "starting a private PostgreSQL on 127.0.0.1:$pg_port"
+    pg_start "$WORK/pgdata" "$pg_port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+        -c max_connections=300 -c shared_preload_libraries=pg_stat_statements
+    log "starting a private Redis on 127.0.0.1:$redis_port"
+    redis_start "$WORK/redis" "$redis_port"
+    export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+    export TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
+    export WEIGENCE_TEST_PYTHON=$VENV_PY
+}

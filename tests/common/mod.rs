@@ -215,10 +215,7 @@ impl TestApp {
 
     /// A session cookie for `rut` signed at `when` (Unix seconds).
     pub fn cookie_en(&self, rut: &str, when: i64) -> String {
-        let mut s = Session::default();
-        s.set("usuario_id", json!(rut));
-        s.set("usuario_logueado", json!(true));
-        format!("session={}", self.codec.encode(&s, when))
+        cookie_firmada(&self.codec, rut, when)
     }
 
     /// A raw request builder with the session of `rut` (none when `None`).
@@ -310,6 +307,19 @@ impl TestApp {
     pub async fn contar(&self, sql: &str) -> i64 {
         self.db.client.query_one(sql, &[]).await.unwrap().get(0)
     }
+}
+
+/// `session=<value>` for `rut`, signed with the test secret now.
+pub fn cookie_para(rut: &str) -> String {
+    let codec = SessionCodec::new(SECRET, &[], Duration::from_secs(30 * 24 * 3600));
+    cookie_firmada(&codec, rut, chrono::Utc::now().timestamp())
+}
+
+fn cookie_firmada(codec: &SessionCodec, rut: &str, when: i64) -> String {
+    let mut s = Session::default();
+    s.set("usuario_id", json!(rut));
+    s.set("usuario_logueado", json!(true));
+    format!("session={}", codec.encode(&s, when))
 }
 
 /// A response: status, headers, JSON body (`Value::Null` when not JSON).
