@@ -414,3 +414,76 @@ async fn logs_never_contain_cookies_secrets_passwords_or_message_text() {
         assert!(!log.contains(secreto), "the log contains {secreto:?}");
     }
 }
+
+/// Resident memory of a process, in KiB.
+fn memoria_kib(pid: u32) -> u64 {
+    let estado = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let linea = estado.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    linea.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_does_not_grow_server_memory() {
+    use tokio::io::AsyncBufReadExt;
+    let db = common::TestDb::nueva(Variante::Live).await;
+    let (proceso, base) = arrancar(
+        &db.url,
+        &[("PING_INTERVAL_MS", "60000"), ("PING_TIMEOUT_MS", "60000")],
+    )
+    .await;
+    let pid = proceso.id().unwrap();
+    let http = reqwest::Client::new();
+    let crear: serde_json::Value = http
+        .post(format!("{base}/api/chat/conversacion/crear"))
+        .header("cookie", common::cookie_para(BRUNO))
+        .json(&serde_json::json!({"participantes": [BRUNO, ANA]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversacion = crear["conversacion_id"].as_str().unwrap().to_owned();
+    let mut lento = tokio::process::Command::new(python())
+        .args(["lento.py", &base, SECRET, ANA, &conversacion])
+        .current_dir(clientes())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lineas = tokio::io::BufReader::new(lento.stdout.take().unwrap()).lines();
+    assert_eq!(lineas.next_line().await.unwrap().as_deref(), Some("listo"));
+
+    let texto = "x".repeat(1900);
+    let enviar = || async {
+        let r = http
+            .post(format!("{base}/api/chat/mensaje/enviar"))
+            .header("cookie", common::cookie_para(BRUNO))
+            .json(&serde_json::json!({"conversacion_id": conversacion, "contenido": texto}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    };
+    for _ in 0..300 {
+        enviar().await;
+    }
+    let antes = memoria_kib(pid);
+    let inicio = std::time::Instant::now();
+    for _ in 0..5000 {
+        enviar().await;
+    }
+    let despues = memoria_kib(pid);
+    println!(
+        "slow reader: 5000 messages of 1.9 KB (~10 MB) sent to its room in {:?}; server RSS {antes} KiB -> {despues} KiB",
+        inicio.elapsed()
+    );
+    assert!(
+        despues < antes + 8 * 1024,
+        "memory grew by {} KiB",
+        despues - antes
+    );
+    drop(lento.stdin.take());
+    drop(proceso);
+}
