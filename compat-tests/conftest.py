@@ -89,7 +89,13 @@ def minter(flask_cookies):
 
 @pytest.fixture(scope="session")
 def user_source(settings):
-    source = DatabaseUsers(settings.database_url) if settings.database_url else FileUsers(settings.users_file)
+    try:
+        source = DatabaseUsers(settings.database_url) if settings.database_url else FileUsers(settings.users_file)
+    except Exception as e:  # an unreachable database, a missing or malformed file: stop the run
+        pytest.exit(f"weigence-chat contract suite: cannot use the test users: {e}", returncode=pytest.ExitCode.USAGE_ERROR)
+    if settings.auth == "form" and not source.fresh and any(not u.password for u in source.users[:3]):
+        pytest.exit("weigence-chat contract suite: signing in through the login form (no --secret-key) needs a "
+                    "password for the first three users of --users-file", returncode=pytest.ExitCode.USAGE_ERROR)
     yield source
     if not settings.keep_users:
         source.cleanup()

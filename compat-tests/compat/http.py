@@ -24,9 +24,11 @@ class RetryDroppedConnection(Retry):
 
 
 def _retrying_adapter():
-    retry = RetryDroppedConnection(total=1, connect=1, read=1, status=0, other=0, redirect=0,
-                                   allowed_methods=None, raise_on_status=False,
-                                   respect_retry_after_header=False)
+    # Also waits out a 429 (per-user rate limit) as its Retry-After says, a few times: the suite
+    # is not a rate-limit test, and with --users-file all its requests come from three users.
+    retry = RetryDroppedConnection(total=4, connect=1, read=1, status=3, other=0, redirect=0,
+                                   status_forcelist=[429], allowed_methods=None,
+                                   raise_on_status=False, respect_retry_after_header=True)
     return HTTPAdapter(max_retries=retry)
 
 
@@ -100,6 +102,8 @@ def describe(response):
 
 def expect(response, *statuses):
     """Asserts the status; returns the JSON body."""
+    if response.status_code == 429 and 429 not in statuses:
+        raise AssertionError(f"rate limited by the server (raise its per-user limit, see README.md): {describe(response)}")
     assert response.status_code in statuses, f"expected {statuses}: {describe(response)}"
     return json_of(response)
 

@@ -23,6 +23,11 @@ class SocketClient:
         # `headers` is the only one sent, over both transports.
         self.sio = socketio.Client(reconnection=False, request_timeout=settings.timeout,
                                    websocket_extra_options={"suppress_origin": True})
+        # Closing a long-polling client waits for its pending GET, which a server may hold until
+        # its next ping (25 s by default), also when connect() closes a refused client. The
+        # close packet is still sent; only the wait for the background reader is skipped.
+        graceful_close = self.sio.eio.disconnect
+        self.sio.eio.disconnect = lambda abort=False, reason=None: graceful_close(abort=True, reason=reason)
         self.sio.on("*", self._on_event)
         self.sio.on("connect_error", self._on_connect_error)
         self.sio.on("disconnect", self._on_disconnect)
