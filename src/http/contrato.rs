@@ -145,9 +145,9 @@ impl From<&Usuario> for AutorJson {
     }
 }
 
-/// A message (`M` in the contract).
+/// A stored message, the same for every viewer: the `mensaje_recibido` event's payload.
 #[derive(Object, Serialize, Clone, Debug)]
-pub struct MensajeJson {
+pub struct MensajeBase {
     /// Message id: a number for integer columns, a string for uuid columns.
     pub id: Value,
     /// Conversation id, as a string.
@@ -162,19 +162,13 @@ pub struct MensajeJson {
     pub editado: bool,
     /// Deleted flag.
     pub eliminado: bool,
-    /// Whether the viewer wrote it (read by the floating widget).
-    pub es_mio: bool,
-    /// Same as `es_mio` (read by chat.js).
-    pub es_propio: bool,
     /// The author.
     pub usuario: AutorJson,
 }
 
-impl MensajeJson {
-    /// The message as `viewer` sees it.
-    pub fn para(m: &Mensaje, viewer: &str) -> Self {
-        let mio = m.usuario_id == viewer;
-        MensajeJson {
+impl From<&Mensaje> for MensajeBase {
+    fn from(m: &Mensaje) -> Self {
+        MensajeBase {
             id: m.id.to_json(),
             conversacion_id: m.conversacion_id.to_string(),
             usuario_id: m.usuario_id.clone(),
@@ -182,9 +176,32 @@ impl MensajeJson {
             fecha_envio: m.fecha_envio.clone(),
             editado: m.editado,
             eliminado: m.eliminado,
+            usuario: AutorJson::from(&m.autor),
+        }
+    }
+}
+
+/// A message as one viewer sees it (`M` in the contract).
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct MensajeJson {
+    /// The message.
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub mensaje: MensajeBase,
+    /// Whether the viewer wrote it (read by the floating widget).
+    pub es_mio: bool,
+    /// Same as `es_mio` (read by chat.js).
+    pub es_propio: bool,
+}
+
+impl MensajeJson {
+    /// The message as `viewer` sees it.
+    pub fn para(m: &Mensaje, viewer: &str) -> Self {
+        let mio = m.usuario_id == viewer;
+        MensajeJson {
+            mensaje: MensajeBase::from(m),
             es_mio: mio,
             es_propio: mio,
-            usuario: AutorJson::from(&m.autor),
         }
     }
 }

@@ -16,7 +16,7 @@ use socketioxide::operators::BroadcastOperators;
 use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
-use crate::http::contrato::{AutorJson, ConversacionJson};
+use crate::http::contrato::{ConversacionJson, MensajeBase};
 use crate::service::TiempoReal;
 use crate::service::modelo::{Conversacion, Id, Mensaje};
 
@@ -54,34 +54,6 @@ pub fn url_resp3(url: &str) -> String {
         format!("{url}&protocol=resp3")
     } else {
         format!("{url}?protocol=resp3")
-    }
-}
-
-/// `mensaje_recibido`: a stored message as the room sees it.
-#[derive(Serialize)]
-pub struct MensajeRecibido {
-    id: serde_json::Value,
-    conversacion_id: String,
-    usuario_id: String,
-    contenido: String,
-    fecha_envio: String,
-    editado: bool,
-    eliminado: bool,
-    usuario: AutorJson,
-}
-
-impl From<&Mensaje> for MensajeRecibido {
-    fn from(m: &Mensaje) -> Self {
-        MensajeRecibido {
-            id: m.id.to_json(),
-            conversacion_id: m.conversacion_id.to_string(),
-            usuario_id: m.usuario_id.clone(),
-            contenido: m.contenido.clone(),
-            fecha_envio: m.fecha_envio.clone(),
-            editado: m.editado,
-            eliminado: m.eliminado,
-            usuario: AutorJson::from(&m.autor),
-        }
     }
 }
 
@@ -125,7 +97,7 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
         self.emitir(
             mensaje.conversacion_id.to_string(),
             "mensaje_recibido",
-            &MensajeRecibido::from(mensaje),
+            &MensajeBase::from(mensaje),
         )
         .await;
     }
