@@ -144,11 +144,9 @@ async fn a_database_outage_answers_503_quickly_keeps_sockets_and_recovers() {
     .await;
     let id = app.conversacion(ANA, BRUNO).await;
 
-    let python = std::env::var("WEIGENCE_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
-    let mut cliente = tokio::process::Command::new(python)
+    let mut cliente = tokio::process::Command::new(common::python())
         .args(["corte.py", &app.base, common::SECRET, ANA, &id])
-        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
+        .current_dir(common::clientes())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -301,7 +299,7 @@ async fn sin_perdidas_ni_duplicados(
             &mensajes.to_string(),
             salida.to_str().unwrap(),
         ])
-        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
+        .current_dir(common::clientes())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -374,8 +372,9 @@ async fn acknowledged_messages_survive_sigkill_exactly_once() {
 async fn fifty_sockets_sending_at_once_all_see_the_order_of_get_mensajes() {
     let app = TestApp::con(Variante::Live, &[("MAX_SOCKETS_PER_USER", "50")]).await;
     let conversacion = app.conversacion(ANA, BRUNO).await;
-    let salida = std::process::Command::new("node")
-        .args([
+    common::ejecutar(
+        "node",
+        &[
             "orden.mjs",
             &app.base,
             &conversacion,
@@ -383,15 +382,6 @@ async fn fifty_sockets_sending_at_once_all_see_the_order_of_get_mensajes() {
             common::cookie_para(BRUNO).trim_start_matches("session="),
             "50",
             "2",
-        ])
-        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
-        .output()
-        .unwrap();
-    let texto = format!(
-        "{}{}",
-        String::from_utf8_lossy(&salida.stdout),
-        String::from_utf8_lossy(&salida.stderr)
+        ],
     );
-    println!("{texto}");
-    assert!(salida.status.success(), "{texto}");
 }

@@ -9,17 +9,12 @@ use common::{ANA, SECRET, TestApp, Variante, respuesta};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn python() -> String {
-    std::env::var("WEIGENCE_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
-}
-
 fn flask(args: &[&str]) -> (bool, String) {
     let script = format!(
         "{}/tests/clients/flask_cookie.py",
         env!("CARGO_MANIFEST_DIR")
     );
-    let salida = Command::new(python())
+    let salida = Command::new(common::python())
         .arg(&script)
         .args(args)
         .output()

@@ -24,7 +24,7 @@ async fn two_users_chat_live_in_chromium_and_fall_back_to_polling() {
     std::fs::create_dir_all(&salida).unwrap();
     let resultado = Command::new("node")
         .args(["navegador.mjs", &app.base, salida.to_str().unwrap()])
-        .current_dir(format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR")))
+        .current_dir(common::clientes())
         .output()
         .expect("node (scripts/test installs it)");
     let texto = format!(

@@ -6,39 +6,11 @@ mod common;
 
 use std::process::Command;
 
-use common::{ANA, BRUNO, CARLA, SECRET, TestApp, Variante, arrancar};
+use common::{ANA, BRUNO, CARLA, SECRET, TestApp, Variante, arrancar, clientes, ejecutar, python};
 use reqwest::StatusCode;
 
 /// Settings that make Engine.IO notice dead peers quickly in tests.
 const PING_RAPIDO: [(&str, &str); 2] = [("PING_INTERVAL_MS", "1000"), ("PING_TIMEOUT_MS", "1000")];
-
-fn clientes() -> String {
-    format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> String {
-    std::env::var("WEIGENCE_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
-}
-
-/// Runs a client script and fails the test with its output unless it exits 0.
-fn ejecutar(programa: &str, args: &[&str]) {
-    let salida = Command::new(programa)
-        .args(args)
-        .current_dir(clientes())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {programa} (scripts/test installs it): {e}"));
-    let texto = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&salida.stdout),
-        String::from_utf8_lossy(&salida.stderr)
-    );
-    println!("{texto}");
-    assert!(
-        salida.status.success(),
-        "{programa} {args:?} failed:\n{texto}"
-    );
-}
 
 /// A Flask cookie made by the real Flask for `rut`.
 fn cookie_flask(rut: &str) -> String {

@@ -432,3 +432,34 @@ pub fn servidor_postgres() -> String {
     let despues = url.split_once('@').map(|(_, d)| d).unwrap_or(&url);
     despues.split('/').next().unwrap().to_owned()
 }
+
+/// Folder of the client scripts (`tests/clients`).
+pub fn clientes() -> String {
+    format!("{}/tests/clients", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The test virtualenv's Python (`WEIGENCE_TEST_PYTHON`, set by `scripts/test`).
+pub fn python() -> String {
+    std::env::var("WEIGENCE_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Runs a client script from `tests/clients`, printing its output; fails the test unless it
+/// exits 0.
+pub fn ejecutar(programa: &str, args: &[&str]) {
+    let salida = std::process::Command::new(programa)
+        .args(args)
+        .current_dir(clientes())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {programa} (scripts/test installs it): {e}"));
+    let texto = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&salida.stdout),
+        String::from_utf8_lossy(&salida.stderr)
+    );
+    println!("{texto}");
+    assert!(
+        salida.status.success(),
+        "{programa} {args:?} failed:\n{texto}"
+    );
+}
