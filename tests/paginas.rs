@@ -546,3 +546,34 @@ async fn cookies_are_secure_when_configured() {
         "the configured cookie name is read back"
     );
 }
+
+#[tokio::test]
+async fn errors_to_requests_with_a_body_close_the_connection_explicitly() {
+    let app = TestApp::con(Variante::Live, &[("MAX_BODY_BYTES", "1024")]).await;
+    let sin_sesion = app
+        .req(Method::POST, "/api/chat/mensaje/enviar", None)
+        .json(&json!({"conversacion_id": "1", "contenido": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sin_sesion.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(sin_sesion.headers()["connection"], "close");
+    let grande = app
+        .req(Method::POST, "/api/chat/mensaje/enviar", Some(ANA))
+        .json(&json!({"conversacion_id": "1", "contenido": "x".repeat(4096)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grande.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(grande.headers()["connection"], "close");
+    let lectura = app
+        .req(Method::GET, "/api/chat/usuarios", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lectura.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        lectura.headers().get("connection").is_none(),
+        "bodiless requests keep the connection"
+    );
+}

@@ -8,6 +8,9 @@ import socketio
 
 from .http import sid
 
+# The error text of a refused event when the user is over a rate limit.
+RATE_LIMITED = "Demasiadas solicitudes"
+
 
 class SocketClient:
     def __init__(self, settings, cookie=None, origin=None, transports=None):
@@ -17,7 +20,6 @@ class SocketClient:
         self.transports = list(transports or settings.sio_transports)
         self.events = []  # (name, payload) in arrival order
         self.connect_error = None
-        self.disconnected = False
         self._cond = threading.Condition()
         # suppress_origin: websocket-client would add its own Origin next to ours; the one in
         # `headers` is the only one sent, over both transports.
@@ -30,7 +32,6 @@ class SocketClient:
         self.sio.eio.disconnect = lambda abort=False, reason=None: graceful_close(abort=True, reason=reason)
         self.sio.on("*", self._on_event)
         self.sio.on("connect_error", self._on_connect_error)
-        self.sio.on("disconnect", self._on_disconnect)
 
     def _on_event(self, name, *args):
         payload = args[0] if len(args) == 1 else (list(args) if args else None)
@@ -41,11 +42,6 @@ class SocketClient:
     def _on_connect_error(self, data=None):
         with self._cond:
             self.connect_error = data
-            self._cond.notify_all()
-
-    def _on_disconnect(self, *args):
-        with self._cond:
-            self.disconnected = True
             self._cond.notify_all()
 
     def connect(self):
@@ -98,6 +94,9 @@ class SocketClient:
                 for n, p in self.events[since:]:
                     if n == name and (match is None or match(p)):
                         return p
+                    if n == "error" and isinstance(p, dict) and p.get("mensaje") == RATE_LIMITED:
+                        raise AssertionError(f"rate limited by the server while waiting for {name!r} "
+                                             "(raise its limits, see README.md)")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     got = [n for n, _ in self.events[since:]]

@@ -8,7 +8,7 @@ import pytest
 
 from compat import known
 from compat.http import expect, sid
-from compat.realtime import message_id, same_conversation, with_content
+from compat.realtime import RATE_LIMITED, message_id, same_conversation, with_content
 from compat.shapes import assert_conversation, assert_message
 
 UNIRSE = pytest.mark.contract("5", "unirse_conversacion")
@@ -28,6 +28,7 @@ def stored(user, conv, contenido):
 def assert_error_event(payload, text=None):
     assert isinstance(payload, dict) and isinstance(payload.get("mensaje"), str) and payload["mensaje"], \
         f"error events carry {{'mensaje': ...}}: {payload!r}"
+    assert payload["mensaje"] != RATE_LIMITED, "rate limited by the server (raise its limits, see README.md)"
     if text is not None:
         assert payload["mensaje"] == text, payload
 

@@ -145,34 +145,52 @@ fn origen_de_url(url: &str) -> Option<String> {
     (!autoridad.is_empty()).then(|| format!("{esquema}://{autoridad}"))
 }
 
-/// Caps request bodies (413), whether or not they declare a `Content-Length`.
-async fn limitar_cuerpo<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Response> {
-    let max = estado(&req).max_cuerpo;
+/// Caps request bodies (413), whether or not they declare a `Content-Length`. An error
+/// answered to a request with a body says `Connection: close`: the body may be left unread, so
+/// the connection cannot be reused, and clients must know instead of finding it dropped.
+async fn limitar_cuerpo<E: Endpoint>(ep: E, req: Request) -> poem::Result<Response> {
     let declarado = req
         .headers()
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    match declarado {
-        Some(n) if n > max as u64 => return Ok(demasiado_grande()),
-        Some(_) => {}
-        None if req.headers().contains_key("transfer-encoding") => {
-            let mut datos = Vec::new();
-            let leido = req
-                .take_body()
-                .into_async_read()
-                .take(max as u64 + 1)
-                .read_to_end(&mut datos)
-                .await;
-            if leido.is_err() {
-                return Ok(respuesta_json(StatusCode::BAD_REQUEST, "Datos inválidos"));
-            }
-            if datos.len() > max {
-                return Ok(demasiado_grande());
-            }
-            req.set_body(Body::from(datos));
+    let por_trozos = declarado.is_none() && req.headers().contains_key("transfer-encoding");
+    let con_cuerpo = declarado.is_some_and(|n| n > 0) || por_trozos;
+    let mut respuesta = atender_con_limite(ep, req, declarado, por_trozos).await?;
+    if con_cuerpo && respuesta.status().is_client_error() {
+        respuesta.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+    }
+    Ok(respuesta)
+}
+
+async fn atender_con_limite<E: Endpoint>(
+    ep: E,
+    mut req: Request,
+    declarado: Option<u64>,
+    por_trozos: bool,
+) -> poem::Result<Response> {
+    let max = estado(&req).max_cuerpo;
+    if declarado.is_some_and(|n| n > max as u64) {
+        return Ok(demasiado_grande());
+    }
+    if por_trozos {
+        let mut datos = Vec::new();
+        let leido = req
+            .take_body()
+            .into_async_read()
+            .take(max as u64 + 1)
+            .read_to_end(&mut datos)
+            .await;
+        if leido.is_err() {
+            return Ok(respuesta_json(StatusCode::BAD_REQUEST, "Datos inválidos"));
         }
-        None => {}
+        if datos.len() > max {
+            return Ok(demasiado_grande());
+        }
+        req.set_body(Body::from(datos));
     }
     ep.call(req).await.map(IntoResponse::into_response)
 }
