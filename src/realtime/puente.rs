@@ -73,6 +73,21 @@ fn consulta_valida(query: &str) -> bool {
     eio && transporte
 }
 
+/// Copies headers into fresh allocations. hyper's header values are slices of the 16 KB
+/// buffer it read the request into, and socketioxide keeps the handshake's headers for the
+/// socket's whole life: a plain clone would pin that buffer per connection (BENCHMARKS.md).
+fn copiar_cabeceras(origen: &http::HeaderMap) -> http::HeaderMap {
+    let mut copia = http::HeaderMap::with_capacity(origen.len());
+    for (nombre, valor) in origen {
+        let nombre = http::HeaderName::from_bytes(nombre.as_str().as_bytes())
+            .unwrap_or_else(|_| nombre.clone());
+        let valor =
+            http::HeaderValue::from_bytes(valor.as_bytes()).unwrap_or_else(|_| valor.clone());
+        copia.append(nombre, valor);
+    }
+    copia
+}
+
 fn es_websocket(req: &Request) -> bool {
     req.method() == Method::GET
         && req
@@ -145,7 +160,7 @@ impl<A: Adapter> Endpoint for PuenteSocketIo<A> {
             .uri(req.uri().clone())
             .version(req.version());
         if let Some(h) = cabecera.headers_mut() {
-            *h = req.headers().clone();
+            *h = copiar_cabeceras(req.headers());
         }
         let original = cabecera
             .body(())
@@ -185,6 +200,15 @@ mod tests {
             clave_aceptada("dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
+    }
+
+    #[test]
+    fn copied_headers_keep_every_value() {
+        let mut h = http::HeaderMap::new();
+        h.append("cookie", "a=1".parse().unwrap());
+        h.append("cookie", "b=2".parse().unwrap());
+        h.append("x-propia", "valor".parse().unwrap());
+        assert_eq!(copiar_cabeceras(&h), h);
     }
 
     #[test]

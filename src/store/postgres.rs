@@ -58,9 +58,16 @@ impl PostgresStore {
             .url
             .parse()
             .map_err(|e| StoreError::Other(format!("invalid DATABASE_URL: {e}")))?;
-        config
-            .options("-c TimeZone=UTC")
-            .connect_timeout(options.timeout);
+        // jit=off: the conversation list's custom plan costs more than jit_above_cost once a user
+        // has a few hundred conversations, and PostgreSQL then spends ~20 ms compiling it on
+        // every call (the query itself runs in ~8 ms). JIT never pays off for these short
+        // statements (BENCHMARKS.md, tuning log).
+        // Transaction-mode poolers (PgBouncer, Supabase's port 6543) refuse startup `options`:
+        // there the server's own settings apply (Supabase's default time zone is UTC).
+        if options.prepared_statements {
+            config.options("-c TimeZone=UTC -c jit=off");
+        }
+        config.connect_timeout(options.timeout);
         if config.get_application_name().is_none() {
             config.application_name("weigence-chat");
         }
@@ -134,9 +141,30 @@ impl PostgresStore {
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> StoreResult<Vec<Row>> {
+        self.ejecutar(sql, params, self.prepared).await
+    }
+
+    /// Runs one statement as an unnamed statement (one round trip), never cached: PostgreSQL
+    /// then plans it for the actual parameters every time. For the conversation list, whose
+    /// cached generic plan guesses two conversations per user and runs 2-4 times slower than
+    /// the custom plan for users with many (BENCHMARKS.md, tuning log); planning it costs ~1 ms.
+    async fn filas_sin_cache(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+    ) -> StoreResult<Vec<Row>> {
+        self.ejecutar(sql, params, false).await
+    }
+
+    async fn ejecutar(
+        &self,
+        sql: &str,
+        params: &[(&(dyn ToSql + Sync), Type)],
+        cachear: bool,
+    ) -> StoreResult<Vec<Row>> {
         let trabajo = async {
             let client = self.cliente().await?;
-            let resultado = if self.prepared {
+            let resultado = if cachear {
                 let tipos: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
                 let valores: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
                 match client.prepare_typed_cached(sql, &tipos).await {
@@ -754,7 +782,7 @@ impl ChatStore for PostgresStore {
         let p = self.preparado().await?;
         let solo = solo.map(Id::as_str);
         let filas = self
-            .filas(&p.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
+            .filas_sin_cache(&p.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
             .await?;
         let mut lista = Vec::with_capacity(filas.len());
         for f in &filas {

@@ -18,11 +18,7 @@ fn stat(pid: u32) -> Option<(u32, u64, u64)> {
     let campos: Vec<&str> = resto.split_whitespace().collect();
     // resto[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14..17.
     let n = |i: usize| campos.get(i - 3)?.parse::<u64>().ok();
-    Some((
-        n(4)? as u32,
-        n(14)? + n(15)?,
-        n(16)? + n(17)?,
-    ))
+    Some((n(4)? as u32, n(14)? + n(15)?, n(16)? + n(17)?))
 }
 
 /// CPU ticks a process used itself (children not included); 0 when it is gone.
@@ -56,6 +52,19 @@ pub fn ticks_postgres(postmaster: u32) -> u64 {
     total
 }
 
+/// Number of live children of a process (a PostgreSQL postmaster's backends and workers).
+pub fn hijos(pid: u32) -> usize {
+    fs::read_dir("/proc")
+        .map(|entradas| {
+            entradas
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|p| stat(*p).is_some_and(|(ppid, _, _)| ppid == pid))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// A line of `/proc/<pid>/status` in kB (`VmRSS`, `VmHWM`).
 pub fn status_kb(pid: u32, campo: &str) -> Option<u64> {
     let texto = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -65,8 +74,9 @@ pub fn status_kb(pid: u32, campo: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
-/// Busy and total ticks of the whole machine (`/proc/stat`, first line).
-fn ticks_maquina() -> (u64, u64) {
+/// Busy, total and stolen ticks of the whole machine (`/proc/stat`, first line); stolen time
+/// (the hypervisor running someone else) counts as busy.
+fn ticks_maquina() -> (u64, u64, u64) {
     let texto = fs::read_to_string("/proc/stat").unwrap_or_default();
     let valores: Vec<u64> = texto
         .lines()
@@ -79,7 +89,17 @@ fn ticks_maquina() -> (u64, u64) {
     let total: u64 = valores.iter().take(8).sum();
     // idle and iowait are not busy.
     let ocioso = valores.get(3).copied().unwrap_or(0) + valores.get(4).copied().unwrap_or(0);
-    (total.saturating_sub(ocioso), total)
+    let robado = valores.get(7).copied().unwrap_or(0);
+    (total.saturating_sub(ocioso), total, robado)
+}
+
+/// Number of CPUs (`cpuN` lines of `/proc/stat`).
+fn nucleos() -> usize {
+    fs::read_to_string("/proc/stat")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count()
 }
 
 /// Which processes a CPU measurement covers.
@@ -99,7 +119,7 @@ pub struct Instantanea {
     generador: u64,
     hijos: u64,
     postgres: u64,
-    maquina: (u64, u64),
+    maquina: (u64, u64, u64),
 }
 
 impl Instantanea {
@@ -120,20 +140,32 @@ impl Instantanea {
         }
     }
 
-    /// CPU use between `self` and a later snapshot, in % of one core (200 % = both cores).
+    /// CPU use between `self` and a later snapshot, in % of one core (200 % = both cores of a
+    /// two-core machine); `machine_busy_pct` is the share of all cores (100 % = saturated).
     pub fn hasta(&self, despues: &Instantanea) -> Value {
         let segundos = despues.cuando.duration_since(self.cuando).as_secs_f64();
-        let pct = |a: u64, b: u64| redondear(b.saturating_sub(a) as f64 / USER_HZ / segundos * 100.0, 1);
+        let pct =
+            |a: u64, b: u64| redondear(b.saturating_sub(a) as f64 / USER_HZ / segundos * 100.0, 1);
         let (ocupado, total) = (
             despues.maquina.0.saturating_sub(self.maquina.0),
             despues.maquina.1.saturating_sub(self.maquina.1),
         );
+        let servidor = pct(self.servidor, despues.servidor);
+        let generador = pct(self.generador, despues.generador);
+        let pgbench = pct(self.hijos, despues.hijos);
+        let postgres = pct(self.postgres, despues.postgres);
+        let maquina = pct(0, ocupado);
+        let robado = pct(self.maquina.2, despues.maquina.2);
         json!({
             "wall_s": redondear(segundos, 2),
-            "server_pct": pct(self.servidor, despues.servidor),
-            "generator_pct": pct(self.generador, despues.generador),
-            "pgbench_pct": pct(self.hijos, despues.hijos),
-            "postgres_pct": pct(self.postgres, despues.postgres),
+            "cores": nucleos(),
+            "server_pct": servidor,
+            "generator_pct": generador,
+            "pgbench_pct": pgbench,
+            "postgres_pct": postgres,
+            // Everything else that ran meanwhile (kernel threads, other users of the machine).
+            "other_pct": redondear((maquina - robado - servidor - generador - pgbench - postgres).max(0.0), 1),
+            "steal_pct": robado,
             "machine_busy_pct": redondear(ocupado as f64 * 100.0 / total.max(1) as f64, 1),
         })
     }
@@ -245,7 +277,18 @@ mod tests {
 
     #[test]
     fn buckets_round_trip_within_their_precision() {
-        for us in [0u64, 1, 127, 128, 129, 1000, 4095, 65_536, 1_000_000, 123_456_789] {
+        for us in [
+            0u64,
+            1,
+            127,
+            128,
+            129,
+            1000,
+            4095,
+            65_536,
+            1_000_000,
+            123_456_789,
+        ] {
             let v = Histograma::valor(Histograma::indice(us));
             assert!(v <= us, "{us} -> {v}");
             assert!((us - v) as f64 <= us as f64 / 60.0 + 1.0, "{us} -> {v}");

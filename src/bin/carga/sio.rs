@@ -113,7 +113,10 @@ async fn esperar_evento(ws: &mut Ws, nombre: &str) -> Result<(), String> {
         let t = siguiente(ws).await?;
         match analizar(&t) {
             Some(Entrante::Evento { nombre: n, .. }) if n == nombre => return Ok(()),
-            Some(Entrante::Evento { nombre: "error", datos }) => {
+            Some(Entrante::Evento {
+                nombre: "error",
+                datos,
+            }) => {
                 return Err(format!("error event: {datos}"));
             }
             _ if t.starts_with("44") => return Err(format!("connect refused: {t}")),
@@ -189,22 +192,15 @@ pub enum Fin {
 
 /// Drives an open socket until `parar` turns true: answers pings, sends the frames that arrive
 /// on `salida`, and hands every event and ack to `manejar`, which may answer with a frame.
-/// `inicial` is sent first (a closed-loop sender's first message).
 pub async fn conducir<F>(
     mut ws: Ws,
     mut salida: mpsc::UnboundedReceiver<String>,
     mut parar: watch::Receiver<bool>,
-    inicial: Option<String>,
     mut manejar: F,
 ) -> Fin
 where
     F: FnMut(Entrante<'_>) -> Option<String>,
 {
-    if let Some(t) = inicial
-        && let Err(e) = enviar(&mut ws, &t).await
-    {
-        return Fin::Perdido(e);
-    }
     loop {
         let respuesta = tokio::select! {
             biased;
