@@ -24,6 +24,8 @@ ENV = os.environ
 
 # A machine counts as saturated (the generator and the server compete for the cores) above this.
 SATURATED_PCT = 85.0
+# Other programs above this (% of one core) during a server measurement disturb it.
+DISTURBED_PCT = 30.0
 
 
 def load(name):
@@ -96,6 +98,8 @@ def cpu_row(label, c):
     if not c:
         return f"| {label} | – | – | – | – | – | – | – |"
     compete = "yes" if c.get("machine_busy_pct", 0) >= SATURATED_PCT else "no"
+    if c.get("other_pct", 0) >= DISTURBED_PCT:
+        compete += " (**disturbed**: other programs)"
     return (f"| {label} | {fmt(c.get('server_pct'), ' %')} | {fmt(c.get('generator_pct'), ' %')} | "
             f"{fmt(c.get('postgres_pct'), ' %')} | {fmt(c.get('pgbench_pct'), ' %')} | "
             f"{fmt(c.get('other_pct'), ' %')} | {fmt(c.get('steal_pct'), ' %')} | "
@@ -174,6 +178,12 @@ def main():
     w("")
     w("Why the goals that are not met are not met, and what would meet them, is in "
       "[What limits the figures](#what-limits-the-figures).")
+    disturbed = [name for name, c in server_windows(cap, tp, lat, fan, rest)
+                 if c and c.get("other_pct", 0) >= DISTURBED_PCT]
+    if disturbed:
+        w("")
+        w(f"**Warning:** other programs took more than {DISTURBED_PCT:.0f} % of a core during "
+          f"{', '.join(disturbed)}: those figures are pessimistic; rerun on a quiet machine.")
     w("")
 
     # ---- machine and versions
@@ -263,6 +273,20 @@ def main():
         w(tuning.read_text().rstrip())
         w("")
     print("\n".join(out))
+
+
+def server_windows(cap, tp, lat, fan, rest):
+    """The measurement windows of the server (not pgbench's), by name."""
+    if cap:
+        yield "capacity", cap.get("cpu_ramp")
+    if tp:
+        yield "throughput", tp.get("cpu")
+    if lat:
+        yield "latency under load", lat.get("cpu")
+    if fan:
+        yield "fan-out", fan.get("cpu")
+    for x in (rest or {}).get("load", []):
+        yield f"REST {x['endpoint']} ({x.get('connections')} connections)", x.get("cpu")
 
 
 def rest_constant(rest):
