@@ -2,6 +2,8 @@
 //! parses the command line; [`Application`] builds and runs the server.
 
 pub mod config;
+pub mod contrato;
+pub mod dominio;
 pub mod http;
 pub mod realtime;
 pub mod service;

@@ -6,7 +6,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use serde_json::Value;
 
-use super::contrato::*;
+use crate::contrato::v1::*;
 use super::errores::RespuestaError;
 use super::sesion::Autenticado;
 use crate::service::ErrorChat;

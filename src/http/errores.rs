@@ -7,7 +7,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
-use super::contrato::CuerpoError;
+use crate::contrato::v1::CuerpoError;
 use crate::service::ErrorChat;
 
 /// Every error an API operation can answer.

@@ -2,7 +2,6 @@
 //! request guards every route shares (origin check, body cap, JSON errors).
 
 pub mod api;
-pub mod contrato;
 pub mod errores;
 pub mod paginas;
 pub mod sesion;

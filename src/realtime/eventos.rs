@@ -11,7 +11,7 @@ use socketioxide::handler::ConnectHandler;
 use socketioxide_core::adapter::DefinedAdapter;
 
 use super::{Contexto, difundir, sala_usuario};
-use crate::http::contrato::MensajeJson;
+use crate::contrato::v1::MensajeJson;
 use crate::service::{Actor, ErrorChat};
 
 /// Registers namespace `/`: cookie check on connect, then the v1 events. With a remote

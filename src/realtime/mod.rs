@@ -16,9 +16,9 @@ use socketioxide::operators::BroadcastOperators;
 use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
-use crate::http::contrato::{ConversacionJson, MensajeBase};
+use crate::contrato::v1::{ConversacionJson, MensajeBase};
 use crate::service::TiempoReal;
-use crate::service::modelo::{Conversacion, Id, Mensaje};
+use crate::dominio::{Conversacion, Id, Mensaje};
 
 /// Room of every socket of one user.
 pub fn sala_usuario(rut: &str) -> String {

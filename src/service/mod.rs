@@ -3,7 +3,6 @@
 
 pub mod entrada;
 pub mod limites;
-pub mod modelo;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,7 +13,7 @@ use serde_json::Value;
 use crate::session::Session;
 use crate::store::{ChatStore, StoreError};
 use limites::Limitador;
-use modelo::{Conversacion, Id, Mensaje, Usuario};
+use crate::dominio::{Conversacion, Id, Mensaje, Usuario};
 
 /// Most messages returned by one history request.
 pub const MAX_MENSAJES: i64 = 100;

@@ -5,7 +5,7 @@ pub mod postgres;
 
 use async_trait::async_trait;
 
-use crate::service::modelo::{Conversacion, Credenciales, Id, IdKinds, Mensaje, Usuario};
+use crate::dominio::{Conversacion, Credenciales, Id, IdKinds, Mensaje, Usuario};
 
 /// A storage failure, split by what the client should be told.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::{ChatStore, ConversacionUnoAUno, Insercion, StoreError, StoreResult};
 use crate::config::TableVariant;
-use crate::service::modelo::{Conversacion, Credenciales, Id, IdKind, IdKinds, Mensaje, Usuario};
+use crate::dominio::{Conversacion, Credenciales, Id, IdKind, IdKinds, Mensaje, Usuario};
 
 /// How to connect.
 #[derive(Clone, Debug)]

@@ -1,4 +1,5 @@
-//! Domain types shared by the service, the stores and the transports. No SQL, no HTTP.
+//! Domain types, at the bottom of the house: used by the service, both stores and the
+//! transports. No SQL, no HTTP.
 
 use serde_json::Value;
 
