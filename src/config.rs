@@ -15,6 +15,15 @@ pub enum TableVariant {
     ChatSuffix,
 }
 
+/// Which API generations the server speaks (both by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generaciones {
+    /// v1: the `/chat` page's routes and events (CONTRACT.md).
+    pub v1: bool,
+    /// v2: the floating widget's routes and events (CONTRACT-v2.md).
+    pub v2: bool,
+}
+
 /// Every setting the service reads. Secrets are kept out of `Debug` output.
 #[derive(Clone)]
 pub struct Settings {
@@ -34,8 +43,13 @@ pub struct Settings {
     pub database_timeout: Duration,
     /// Forces a table variant instead of detecting it from the catalog.
     pub table_variant: Option<TableVariant>,
-    /// Name of the Flask session cookie.
+    /// Name of the session cookie we set (`session` unless `SESSION_COOKIE_NAME` says).
     pub session_cookie_name: String,
+    /// Names of the session cookie we read: the configured one, or when none is configured
+    /// both generations' defaults (`session`, then `weigence_session`).
+    pub session_cookie_names: Vec<String>,
+    /// The API generations served (`API_GENERATIONS`).
+    pub generaciones: Generaciones,
     /// Maximum age of a session cookie.
     pub session_lifetime: Duration,
     /// Adds `Secure` to the cookies we set.
@@ -156,6 +170,11 @@ impl Settings {
                 }
             },
             session_cookie_name: get("SESSION_COOKIE_NAME").unwrap_or_else(|| "session".into()),
+            session_cookie_names: match get("SESSION_COOKIE_NAME") {
+                Some(nombre) => vec![nombre],
+                None => vec!["session".into(), "weigence_session".into()],
+            },
+            generaciones: generaciones(get("API_GENERATIONS"))?,
             session_lifetime: Duration::from_secs(parse_num(
                 &get,
                 "PERMANENT_SESSION_LIFETIME",
@@ -184,6 +203,33 @@ impl Settings {
             ping_interval: Duration::from_millis(parse_num(&get, "PING_INTERVAL_MS", 25_000)?),
             ping_timeout: Duration::from_millis(parse_num(&get, "PING_TIMEOUT_MS", 20_000)?),
         })
+    }
+}
+
+/// `API_GENERATIONS`: a comma-separated subset of `v1,v2` (default both).
+fn generaciones(valor: Option<String>) -> Result<Generaciones, ConfigError> {
+    let Some(valor) = valor else {
+        return Ok(Generaciones { v1: true, v2: true });
+    };
+    let mut g = Generaciones {
+        v1: false,
+        v2: false,
+    };
+    for parte in list(Some(valor)) {
+        match parte.to_ascii_lowercase().as_str() {
+            "v1" => g.v1 = true,
+            "v2" => g.v2 = true,
+            otra => {
+                return Err(ConfigError(format!(
+                    "API_GENERATIONS must list v1 and/or v2, not {otra:?}"
+                )));
+            }
+        }
+    }
+    if g.v1 || g.v2 {
+        Ok(g)
+    } else {
+        Err(ConfigError("API_GENERATIONS must list v1 and/or v2".into()))
     }
 }
 
@@ -294,5 +340,38 @@ mod tests {
         .unwrap();
         assert_eq!(s.allowed_origins, vec!["https://a.cl", "http://b:8000"]);
         assert_eq!(s.secret_key_fallbacks, vec!["old1", "old2"]);
+    }
+
+    #[test]
+    fn both_generations_and_both_cookie_names_by_default() {
+        let s = settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "u")]).unwrap();
+        assert_eq!(s.generaciones, Generaciones { v1: true, v2: true });
+        assert_eq!(s.session_cookie_names, vec!["session", "weigence_session"]);
+        let s = settings(&[
+            ("SECRET_KEY", "k"),
+            ("DATABASE_URL", "u"),
+            ("API_GENERATIONS", " V2 "),
+            ("SESSION_COOKIE_NAME", "weigence_session"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.generaciones,
+            Generaciones {
+                v1: false,
+                v2: true
+            }
+        );
+        assert_eq!(s.session_cookie_names, vec!["weigence_session"]);
+        for malo in ["v3", "", " , "] {
+            assert!(
+                settings(&[
+                    ("SECRET_KEY", "k"),
+                    ("DATABASE_URL", "u"),
+                    ("API_GENERATIONS", malo)
+                ])
+                .is_err(),
+                "{malo:?}"
+            );
+        }
     }
 }

@@ -153,6 +153,50 @@ pub struct Mensaje {
     pub eliminado: bool,
     /// The author (a placeholder "Usuario" when the user row is gone).
     pub autor: Usuario,
+    /// Replies and reactions (empty where the schema has no v2 delta).
+    pub extras: ExtrasMensaje,
+}
+
+/// What a message carries besides its text: the message it replies to and its reactions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtrasMensaje {
+    /// Id of the message it replies to (`reply_to`).
+    pub responde_a: Option<Id>,
+    /// The quoted message, when it still exists and is not deleted.
+    pub cita: Option<Cita>,
+    /// Its reactions, oldest first.
+    pub reacciones: Vec<Reaccion>,
+}
+
+/// The message a reply quotes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cita {
+    /// Its text.
+    pub contenido: String,
+    /// Its author's rut.
+    pub usuario_id: String,
+    /// Its author's name (`"Usuario"` when unknown).
+    pub usuario_nombre: String,
+}
+
+/// One user's reaction to a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reaccion {
+    /// Who reacted.
+    pub usuario_id: String,
+    /// The emoji.
+    pub emoji: String,
+}
+
+/// A conversation's read markers and pin, as one participant opens it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EstadoConversacion {
+    /// The newest message the viewer has read.
+    pub visto_por_mi: Option<Id>,
+    /// The newest message the other participant has read.
+    pub visto_por_otro: Option<Id>,
+    /// The pinned message, when it exists and is not deleted.
+    pub fijado: Option<Mensaje>,
 }
 
 /// A conversation as one of its participants sees it.

@@ -58,7 +58,7 @@ fn ensamblar<A: Adapter>(
 ) -> (Arc<realtime::Contexto>, BoxEndpoint<'static>) {
     let servicio = Arc::new(ChatService::new(
         store,
-        Arc::new(realtime::EmisorSocketIo::new(io)),
+        Arc::new(realtime::EmisorSocketIo::new(io, settings.generaciones)),
         Limites {
             max_caracteres: settings.max_message_chars,
             por_minuto: settings.rate_limit_per_minute,
@@ -75,7 +75,8 @@ fn ensamblar<A: Adapter>(
     let contexto = Arc::new(realtime::Contexto {
         servicio: servicio.clone(),
         codec: codec.clone(),
-        cookie: settings.session_cookie_name.clone(),
+        cookies: settings.session_cookie_names.clone(),
+        generaciones: settings.generaciones,
         max_sockets_por_usuario: settings.max_sockets_per_user.max(1),
     });
     let origenes = Arc::new(settings.allowed_origins.clone());
@@ -90,11 +91,13 @@ fn ensamblar<A: Adapter>(
         codec,
         cookie: http::sesion::AjustesCookie {
             nombre: settings.session_cookie_name.clone(),
+            lectura: settings.session_cookie_names.clone(),
             segura: settings.session_cookie_secure,
         },
         origenes,
         max_cuerpo: settings.max_body_bytes,
         confiar_forwarded: settings.trust_forwarded_for,
+        generaciones: settings.generaciones,
     });
     (
         contexto,

@@ -6,7 +6,7 @@ use poem_openapi::Object;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use super::Nulable;
+pub use super::{CuerpoError, Nulable};
 use crate::dominio::{Conversacion, Mensaje, Usuario};
 
 /// A user as the chat lists it.
@@ -295,26 +295,6 @@ pub struct MarcarLeidoBody {
 pub struct Exito {
     /// Always true.
     pub success: bool,
-}
-
-/// Every error body: `{"success": false, "error": "<Spanish message>"}`.
-#[derive(Object, Serialize, Debug)]
-pub struct CuerpoError {
-    /// Always false.
-    pub success: bool,
-    /// What went wrong, in Spanish.
-    pub error: String,
-}
-
-/// `POST /api/usuarios/heartbeat` answer.
-#[derive(Object, Serialize, Debug)]
-pub struct Latido {
-    /// Always true.
-    pub success: bool,
-    /// The caller's rut.
-    pub usuario_id: String,
-    /// Server time of the heartbeat (RFC 3339).
-    pub timestamp: String,
 }
 
 /// `GET /api/usuarios/conectados` answer.

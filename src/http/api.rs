@@ -1,23 +1,30 @@
-//! The v1 REST API (CONTRACT.md §4). Each operation only translates between JSON and the
-//! service; every rule lives in [`ChatService`](crate::service::ChatService).
+//! The v1 REST API (CONTRACT.md §4), except the paths v2 shares (`api_comun`). Each operation
+//! only translates between JSON and the service; every rule lives in
+//! [`ChatService`](crate::service::ChatService).
 
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use serde_json::Value;
 
 use super::errores::RespuestaError;
-use super::sesion::Autenticado;
+use super::sesion::{Ambas, Autenticado};
+use crate::contrato::Latido;
 use crate::contrato::v1::*;
-use crate::service::ErrorChat;
+use crate::service::{Envio, ErrorChat};
 
 /// Result of an API operation.
-type Api<T> = Result<T, RespuestaError>;
+pub type Api<T> = Result<T, RespuestaError>;
 
+/// OpenAPI tags.
 #[derive(Tags)]
-enum Etiqueta {
-    /// 1:1 chat between Weigence staff.
+pub enum Etiqueta {
+    /// v1: the `/chat` page's 1:1 chat (CONTRACT.md §4).
     Chat,
+    /// Paths both generations share: each answers with both generations' keys.
+    Comun,
+    /// v2: the floating widget (CONTRACT-v2.md §1).
+    ChatV2,
     /// Who is online.
     Presencia,
 }
@@ -53,15 +60,6 @@ impl ChatApi {
         let usuarios = yo.servicio.usuarios(&yo.actor).await?;
         Ok(Ok200::Ok(Json(ListaUsuarios {
             usuarios: usuarios.iter().map(UsuarioJson::from).collect(),
-        })))
-    }
-
-    /// The caller's conversations, most recent activity first, with unread counts.
-    #[oai(path = "/conversaciones", method = "get")]
-    async fn conversaciones(&self, yo: Autenticado) -> Api<Ok200<ListaConversaciones>> {
-        let lista = yo.servicio.conversaciones(&yo.actor).await?;
-        Ok(Ok200::Ok(Json(ListaConversaciones {
-            conversaciones: lista.iter().map(ConversacionJson::from).collect(),
         })))
     }
 
@@ -103,19 +101,6 @@ impl ChatApi {
         })
     }
 
-    /// The newest messages of a conversation (at most 100, oldest first); `antes` pages back.
-    #[oai(path = "/mensajes/:conversacion_id", method = "get")]
-    async fn mensajes(
-        &self,
-        yo: Autenticado,
-        conversacion_id: Path<String>,
-        antes: Query<Option<String>>,
-        limite: Query<Option<String>>,
-    ) -> Api<Ok200<ListaMensajes>> {
-        self.historial(yo, Value::String(conversacion_id.0), antes.0, limite.0)
-            .await
-    }
-
     /// Same as `/mensajes/{conversacion_id}`, with the id as a query parameter.
     #[oai(path = "/mensajes", method = "get")]
     async fn mensajes_query(
@@ -129,8 +114,7 @@ impl ChatApi {
             .0
             .filter(|s| !s.trim().is_empty())
             .ok_or(ErrorChat::Invalido("Falta conversacion_id"))?;
-        self.historial(yo, Value::String(id), antes.0, limite.0)
-            .await
+        historial(yo, Value::String(id), antes.0, limite.0).await
     }
 
     /// Stores a message from the caller. A retry with the same `client_id` (or
@@ -146,15 +130,13 @@ impl ChatApi {
             .0
             .map(Value::String)
             .or_else(|| body.client_id.clone());
-        let mensaje = yo
-            .servicio
-            .enviar(
-                &yo.actor,
-                body.conversacion_id.as_ref(),
-                body.contenido.as_ref(),
-                clave.as_ref(),
-            )
-            .await?;
+        let envio = Envio {
+            conversacion: body.conversacion_id.as_ref(),
+            contenido: body.contenido.as_ref(),
+            clave: clave.as_ref(),
+            ..Envio::default()
+        };
+        let mensaje = yo.servicio.enviar(&yo.actor, envio).await?;
         Ok(Creado::Creado(Json(MensajeEnviado {
             mensaje: MensajeJson::para(&mensaje, &yo.actor.rut),
         })))
@@ -178,29 +160,27 @@ impl ChatApi {
     }
 }
 
-impl ChatApi {
-    async fn historial(
-        &self,
-        yo: Autenticado,
-        conversacion: Value,
-        antes: Option<String>,
-        limite: Option<String>,
-    ) -> Api<Ok200<ListaMensajes>> {
-        let mensajes = yo
-            .servicio
-            .mensajes(
-                &yo.actor,
-                &conversacion,
-                antes.as_deref(),
-                limite.as_deref(),
-            )
-            .await?;
-        let mensajes = mensajes
-            .iter()
-            .map(|m| MensajeJson::para(m, &yo.actor.rut))
-            .collect();
-        Ok(Ok200::Ok(Json(ListaMensajes { mensajes })))
-    }
+/// A conversation's messages, v1 shapes.
+async fn historial(
+    yo: Autenticado,
+    conversacion: Value,
+    antes: Option<String>,
+    limite: Option<String>,
+) -> Api<Ok200<ListaMensajes>> {
+    let mensajes = yo
+        .servicio
+        .mensajes(
+            &yo.actor,
+            &conversacion,
+            antes.as_deref(),
+            limite.as_deref(),
+        )
+        .await?;
+    let mensajes = mensajes
+        .iter()
+        .map(|m| MensajeJson::para(m, &yo.actor.rut))
+        .collect();
+    Ok(Ok200::Ok(Json(ListaMensajes { mensajes })))
 }
 
 /// Presence endpoints used by the Weigence pages.
@@ -210,19 +190,22 @@ pub struct PresenciaApi;
 impl PresenciaApi {
     /// Keeps the caller online while a page without a socket is open (sent every 15 s).
     #[oai(path = "/heartbeat", method = "post")]
-    async fn heartbeat(&self, yo: Autenticado) -> Api<Ok200<Latido>> {
+    async fn heartbeat(&self, yo: Autenticado<Ambas>) -> Api<Ok200<Latido>> {
         yo.servicio.latido(&yo.actor)?;
         let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         Ok(Ok200::Ok(Json(Latido {
             success: true,
             usuario_id: yo.actor.rut.clone(),
             timestamp,
+            usuario: yo.actor.nombre.clone(),
+            rut: yo.actor.rut.clone(),
+            total_conectados: yo.servicio.en_linea().await.len(),
         })))
     }
 
     /// Users online anywhere in the cluster.
     #[oai(path = "/conectados", method = "get")]
-    async fn conectados(&self, yo: Autenticado) -> Api<Ok200<Conectados>> {
+    async fn conectados(&self, yo: Autenticado<Ambas>) -> Api<Ok200<Conectados>> {
         let conectados = yo.servicio.conectados(&yo.actor).await?;
         Ok(Ok200::Ok(Json(Conectados {
             success: true,

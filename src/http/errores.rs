@@ -7,7 +7,7 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
-use crate::contrato::v1::CuerpoError;
+use crate::contrato::{CuerpoError, v2};
 use crate::service::ErrorChat;
 
 /// Every error an API operation can answer.
@@ -47,21 +47,58 @@ pub enum RespuestaError {
 
 /// The contract's error body.
 pub fn cuerpo(texto: impl Into<String>) -> Json<CuerpoError> {
-    Json(CuerpoError {
-        success: false,
-        error: texto.into(),
-    })
+    Json(CuerpoError::new(texto))
 }
 
+/// v1 routes answer with v1 texts.
 impl From<ErrorChat> for RespuestaError {
     fn from(e: ErrorChat) -> Self {
         let texto = e.to_string();
+        RespuestaError::con_texto(e, texto)
+    }
+}
+
+impl RespuestaError {
+    /// The error as a v2 route answers it (v2 texts).
+    pub fn v2(e: ErrorChat) -> Self {
+        let texto = v2::texto_error(&e);
+        RespuestaError::con_texto(e, texto)
+    }
+
+    /// The same error with another `msg` (on shared paths: v1's text in `error`, v2's in
+    /// `msg`).
+    pub fn con_msg(mut self, msg: String) -> Self {
+        let cuerpo = match &mut self {
+            RespuestaError::Invalido(c)
+            | RespuestaError::NoAutenticado(c)
+            | RespuestaError::SinAcceso(c)
+            | RespuestaError::NoEncontrado(c)
+            | RespuestaError::MetodoNoPermitido(c)
+            | RespuestaError::DemasiadoGrande(c)
+            | RespuestaError::TipoNoSoportado(c)
+            | RespuestaError::DemasiadasSolicitudes(c, _)
+            | RespuestaError::Interno(c)
+            | RespuestaError::NoDisponible(c) => c,
+        };
+        cuerpo.0.msg = msg;
+        self
+    }
+
+    /// The error with its status and `texto` as the body's text.
+    fn con_texto(e: ErrorChat, texto: String) -> Self {
         match e {
-            ErrorChat::Invalido(_) => RespuestaError::Invalido(cuerpo(texto)),
+            ErrorChat::Invalido(_) | ErrorChat::MensajeVacio | ErrorChat::FaltaDestino => {
+                RespuestaError::Invalido(cuerpo(texto))
+            }
             ErrorChat::NoAutenticado => RespuestaError::NoAutenticado(cuerpo(texto)),
-            ErrorChat::SinAcceso => RespuestaError::SinAcceso(cuerpo(texto)),
-            ErrorChat::UsuarioNoEncontrado => RespuestaError::NoEncontrado(cuerpo(texto)),
+            ErrorChat::SinAcceso | ErrorChat::SinAccesoMensaje | ErrorChat::SoloElAutor => {
+                RespuestaError::SinAcceso(cuerpo(texto))
+            }
+            ErrorChat::UsuarioNoEncontrado | ErrorChat::MensajeNoEncontrado => {
+                RespuestaError::NoEncontrado(cuerpo(texto))
+            }
             ErrorChat::DemasiadoLargo => RespuestaError::DemasiadoGrande(cuerpo(texto)),
+            ErrorChat::SinMigracion => RespuestaError::NoDisponible(cuerpo(texto)),
             ErrorChat::DemasiadasSolicitudes(espera) => RespuestaError::DemasiadasSolicitudes(
                 cuerpo(texto),
                 espera.as_secs_f64().ceil().max(1.0) as u64,
@@ -70,9 +107,7 @@ impl From<ErrorChat> for RespuestaError {
             ErrorChat::Interno => RespuestaError::Interno(cuerpo(texto)),
         }
     }
-}
 
-impl RespuestaError {
     /// The contract's error for a status the framework (or a guard) produced on its own.
     fn del_estado(status: StatusCode) -> Option<RespuestaError> {
         let c = cuerpo(texto_para(status));
@@ -98,7 +133,7 @@ pub fn respuesta_json(status: StatusCode, texto: &str) -> Response {
     Response::builder()
         .status(status)
         .content_type("application/json; charset=utf-8")
-        .body(serde_json::json!({"success": false, "error": texto}).to_string())
+        .body(serde_json::json!({"success": false, "error": texto, "msg": texto}).to_string())
 }
 
 /// Spanish text for a status the framework produced on its own.

@@ -2,6 +2,8 @@
 //! request guards every route shares (origin check, body cap, JSON errors).
 
 pub mod api;
+pub mod api_comun;
+pub mod api_v2;
 pub mod errores;
 pub mod paginas;
 pub mod sesion;
@@ -34,6 +36,8 @@ pub struct Estado {
     pub max_cuerpo: usize,
     /// Read the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub confiar_forwarded: bool,
+    /// The API generations served.
+    pub generaciones: crate::config::Generaciones,
 }
 
 /// The client's address: the peer, or the first `X-Forwarded-For` hop when the proxy in front
@@ -48,11 +52,33 @@ pub fn ip_cliente(req: &Request, confiar_forwarded: bool) -> Option<std::net::Ip
     reenviada.or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()))
 }
 
-/// The OpenAPI service for the v1 API, mounted under `/api`.
-pub fn servicio_openapi() -> OpenApiService<(api::ChatApi, api::PresenciaApi), ()> {
-    OpenApiService::new((api::ChatApi, api::PresenciaApi), "weigence-chat", env!("CARGO_PKG_VERSION"))
-        .description("Weigence chat API v1 (CONTRACT.md §4). Errors are `{\"success\": false, \"error\": \"...\"}`.")
-        .server("/api")
+/// Every API operation, both generations.
+type Operaciones = (
+    api::ChatApi,
+    api_comun::ComunApi,
+    api_v2::ChatV2Api,
+    api::PresenciaApi,
+);
+
+/// The OpenAPI service for both API generations, mounted under `/api`.
+pub fn servicio_openapi() -> OpenApiService<Operaciones, ()> {
+    OpenApiService::new(
+        (
+            api::ChatApi,
+            api_comun::ComunApi,
+            api_v2::ChatV2Api,
+            api::PresenciaApi,
+        ),
+        "weigence-chat",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Weigence chat API: v1 (the /chat page, CONTRACT.md §4) and v2 (the floating widget, \
+         CONTRACT-v2.md §1) from one server; shared paths answer with both generations' keys. \
+         Errors are `{\"success\": false, \"error\": \"...\", \"msg\": \"...\"}`; a generation \
+         switched off by API_GENERATIONS answers 404 on its routes.",
+    )
+    .server("/api")
 }
 
 /// The OpenAPI document as served at `/openapi.json` and committed under `openapi/`.

@@ -1,6 +1,7 @@
 //! Reading and writing the Flask session cookie over HTTP, and the `Autenticado` extractor
 //! that makes every API operation require a signed-in user (401 before anything else runs).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use poem::{Request, RequestBody};
@@ -9,7 +10,8 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
 use super::Estado;
 use super::errores::RespuestaError;
-use crate::service::{Actor, ChatService};
+use crate::config::Generaciones;
+use crate::service::{Actor, ChatService, ErrorChat};
 use crate::session::Session;
 
 /// Name of the security scheme in the OpenAPI document.
@@ -19,14 +21,16 @@ const ESQUEMA: &str = "sesion_flask";
 pub fn sesion_de(req: &Request, estado: &Estado) -> Option<Session> {
     estado
         .codec
-        .desde_cabeceras(req.headers(), &estado.cookie.nombre)
+        .desde_cabeceras(req.headers(), &estado.cookie.lectura)
 }
 
 /// Cookie attributes from the settings.
 #[derive(Clone, Debug)]
 pub struct AjustesCookie {
-    /// Cookie name (`session` by default).
+    /// Name of the cookie we set (`session` by default).
     pub nombre: String,
+    /// Names of the cookie we read, in order (`session` and `weigence_session` by default).
+    pub lectura: Vec<String>,
     /// Add `Secure`.
     pub segura: bool,
 }
@@ -64,16 +68,50 @@ impl AjustesCookie {
     }
 }
 
-/// The signed-in user of an API request, with the service to act through; extraction fails
-/// with 401 otherwise.
-pub struct Autenticado {
+/// The API generation a route belongs to: its routes answer 404 when it is switched off.
+pub trait Generacion: Send + Sync + 'static {
+    /// Whether the route is served with these settings.
+    fn servida(g: &Generaciones) -> bool;
+}
+
+/// v1 routes (CONTRACT.md).
+pub struct V1;
+/// v2 routes (CONTRACT-v2.md).
+pub struct V2;
+/// Paths both generations share: served while either is on.
+pub struct Ambas;
+
+impl Generacion for V1 {
+    fn servida(g: &Generaciones) -> bool {
+        g.v1
+    }
+}
+
+impl Generacion for V2 {
+    fn servida(g: &Generaciones) -> bool {
+        g.v2
+    }
+}
+
+impl Generacion for Ambas {
+    fn servida(g: &Generaciones) -> bool {
+        g.v1 || g.v2
+    }
+}
+
+/// The signed-in user of an API request of generation `G`, with the service to act through;
+/// extraction fails with 404 when `G` is switched off, then with 401 without a valid session.
+pub struct Autenticado<G: Generacion = V1> {
     /// Who is calling.
     pub actor: Actor,
     /// The service every operation goes through.
     pub servicio: Arc<ChatService>,
+    /// The generations served (shared paths answer with each one's keys).
+    pub generaciones: Generaciones,
+    generacion: PhantomData<G>,
 }
 
-impl<'a> ApiExtractor<'a> for Autenticado {
+impl<'a, G: Generacion> ApiExtractor<'a> for Autenticado<G> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
     type ParamType = ();
     type ParamRawType = ();
@@ -84,7 +122,7 @@ impl<'a> ApiExtractor<'a> for Autenticado {
             MetaSecurityScheme {
                 ty: "apiKey",
                 description: Some(
-                    "Flask session cookie (name set by SESSION_COOKIE_NAME, `session` by default)",
+                    "Flask session cookie (SESSION_COOKIE_NAME; by default `session` or `weigence_session`)",
                 ),
                 name: Some("session"),
                 key_in: Some("cookie"),
@@ -108,6 +146,12 @@ impl<'a> ApiExtractor<'a> for Autenticado {
         let estado = req
             .data::<Arc<Estado>>()
             .expect("Estado is attached to every route");
+        if !G::servida(&estado.generaciones) {
+            return Err(RespuestaError::NoEncontrado(super::errores::cuerpo(
+                "Recurso no encontrado",
+            ))
+            .into());
+        }
         let sesion = sesion_de(req, estado);
         estado
             .servicio
@@ -115,8 +159,10 @@ impl<'a> ApiExtractor<'a> for Autenticado {
             .map(|actor| Autenticado {
                 actor,
                 servicio: estado.servicio.clone(),
+                generaciones: estado.generaciones,
+                generacion: PhantomData,
             })
-            .map_err(|e| RespuestaError::from(e).into())
+            .map_err(|e: ErrorChat| RespuestaError::from(e).into())
     }
 }
 
@@ -128,6 +174,7 @@ mod tests {
     fn issued_cookies_carry_the_contract_attributes() {
         let ajustes = AjustesCookie {
             nombre: "session".into(),
+            lectura: vec!["session".into()],
             segura: true,
         };
         let hasta = chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap();
@@ -139,6 +186,7 @@ mod tests {
         assert!(
             !AjustesCookie {
                 nombre: "s".into(),
+                lectura: vec!["s".into()],
                 segura: false
             }
             .emitir("v", None)

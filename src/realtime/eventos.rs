@@ -1,5 +1,6 @@
-//! The v1 Socket.IO events. Authentication is one connect middleware; every event goes through
-//! the same [`ChatService`](crate::service::ChatService) calls as REST, so the rules live once.
+//! The connect middleware and the v1 Socket.IO events (the v2 ones are in `eventos_v2`).
+//! Authentication is one connect middleware; every event goes through the same
+//! [`ChatService`](crate::service::ChatService) calls as REST, so the rules live once.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use socketioxide_core::adapter::DefinedAdapter;
 
 use super::{Contexto, difundir, sala_usuario};
 use crate::contrato::v1::MensajeJson;
-use crate::service::{Actor, ErrorChat};
+use crate::service::{Actor, Envio, ErrorChat};
 
 /// Registers namespace `/`: cookie check on connect, then the v1 events. With a remote
 /// adapter the result is the adapter's initialisation, which the caller awaits.
@@ -50,7 +51,7 @@ async fn autenticar<A: Adapter>(
 ) -> Result<(), Rechazo> {
     let sesion = ctx
         .codec
-        .desde_cabeceras(&s.req_parts().headers, &ctx.cookie);
+        .desde_cabeceras(&s.req_parts().headers, &ctx.cookies);
     let actor = ctx
         .servicio
         .actor(sesion.as_ref())
@@ -70,8 +71,26 @@ async fn autenticar<A: Adapter>(
 async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<A>, actor: Actor) {
     tracing::info!(usuario = %actor.rut, socket = %s.id, "socket conectado");
     s.join(sala_usuario(&actor.rut));
+    if ctx.generaciones.v2 {
+        super::eventos_v2::registrar(&ctx, &s, &actor);
+    }
+    if ctx.generaciones.v1 {
+        registrar_v1(&ctx, &s);
+    }
+    let c = ctx.clone();
+    s.on_disconnect(
+        move |s: SocketRef<A>, io: SocketIo<A>, Extension(a): Extension<Actor>| {
+            let c = c.clone();
+            async move { anunciar_presencia(&c, &io, &a.rut, &s, false).await }
+        },
+    );
+    anunciar_presencia(&ctx, &io, &actor.rut, &s, true).await;
+}
+
+/// The v1 events of one socket.
+fn registrar_v1<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>) {
     emitir(
-        &s,
+        s,
         "conectado",
         &json!({"mensaje": "Conectado al chat en tiempo real"}),
     );
@@ -111,18 +130,10 @@ async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<
             async move { escribiendo(&c, &s, &a, d.ok()).await }
         },
     );
-    let c = ctx.clone();
-    s.on_disconnect(
-        move |s: SocketRef<A>, io: SocketIo<A>, Extension(a): Extension<Actor>| {
-            let c = c.clone();
-            async move { anunciar_presencia(&c, &io, &a.rut, &s, false).await }
-        },
-    );
-    anunciar_presencia(&ctx, &io, &actor.rut, &s, true).await;
 }
 
 /// The `conversacion_id` field of an event payload (`None` unless the payload is an object).
-fn conversacion(datos: &Option<Value>) -> Option<&Value> {
+pub(super) fn conversacion(datos: &Option<Value>) -> Option<&Value> {
     datos
         .as_ref()
         .and_then(Value::as_object)
@@ -160,16 +171,13 @@ async fn enviar<A: Adapter>(
             .and_then(Value::as_object)
             .and_then(|o| o.get(clave))
     };
-    match ctx
-        .servicio
-        .enviar(
-            actor,
-            campo("conversacion_id"),
-            campo("contenido"),
-            campo("client_id"),
-        )
-        .await
-    {
+    let envio = Envio {
+        conversacion: campo("conversacion_id"),
+        contenido: campo("contenido"),
+        clave: campo("client_id"),
+        ..Envio::default()
+    };
+    match ctx.servicio.enviar(actor, envio).await {
         Ok(mensaje) => {
             if let Err(e) = ack.send(&MensajeJson::para(&mensaje, &actor.rut)) {
                 tracing::debug!(error = %e, "no se pudo enviar el ack");
@@ -239,7 +247,10 @@ async fn anunciar_presencia<A: Adapter>(
 /// Socket clients get `"Datos inválidos"` for every malformed payload (CONTRACT.md §5).
 fn texto_error(e: &ErrorChat) -> String {
     match e {
-        ErrorChat::Invalido(_) | ErrorChat::DemasiadoLargo => "Datos inválidos".into(),
+        ErrorChat::Invalido(_)
+        | ErrorChat::MensajeVacio
+        | ErrorChat::FaltaDestino
+        | ErrorChat::DemasiadoLargo => "Datos inválidos".into(),
         otro => otro.to_string(),
     }
 }
@@ -248,7 +259,8 @@ fn error<A: Adapter>(s: &SocketRef<A>, e: &ErrorChat) {
     emitir(s, "error", &json!({"mensaje": texto_error(e)}));
 }
 
-fn emitir<A: Adapter>(s: &SocketRef<A>, evento: &str, datos: &Value) {
+/// Emits to one socket; a socket that closed meanwhile is normal.
+pub(super) fn emitir<A: Adapter>(s: &SocketRef<A>, evento: &str, datos: &Value) {
     if let Err(e) = s.emit(evento, datos) {
         tracing::debug!(evento, error = %e, "no se pudo emitir al socket");
     }

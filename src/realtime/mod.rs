@@ -1,8 +1,10 @@
-//! Socket.IO v1 (CONTRACT.md §5) on the HTTP port: the socketioxide server, its events, the
-//! bridge that mounts it in poem, and the [`TiempoReal`] implementation through which the
-//! service's events (from REST and Socket.IO alike) reach the rooms.
+//! Socket.IO on the HTTP port, v1 (CONTRACT.md §5) and v2 (CONTRACT-v2.md §2) events side by
+//! side: the socketioxide server, its events, the bridge that mounts it in poem, and the
+//! [`TiempoReal`] implementation through which the service's events (from REST and Socket.IO
+//! alike) reach the rooms in each generation's shapes.
 
 pub mod eventos;
+pub mod eventos_v2;
 pub mod puente;
 
 use std::sync::Arc;
@@ -16,8 +18,10 @@ use socketioxide::operators::BroadcastOperators;
 use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
+use crate::config::Generaciones;
 use crate::contrato::v1::{ConversacionJson, MensajeBase};
-use crate::dominio::{Conversacion, Id, Mensaje};
+use crate::contrato::v2::{self, FijadoEvento, MensajeEvento, MensajeV2, ReaccionEvento};
+use crate::dominio::{Conversacion, Id, Mensaje, Reaccion};
 use crate::service::TiempoReal;
 
 /// Room of every socket of one user.
@@ -83,15 +87,16 @@ pub async fn difundir<A: Adapter, T: Serialize + ?Sized + Sync>(
     }
 }
 
-/// Turns the service's events into Socket.IO emits.
+/// Turns the service's events into Socket.IO emits, in the shapes of each generation served.
 pub struct EmisorSocketIo<A: Adapter> {
     io: SocketIo<A>,
+    generaciones: Generaciones,
 }
 
 impl<A: Adapter> EmisorSocketIo<A> {
-    /// Emits through `io`.
-    pub fn new(io: SocketIo<A>) -> Self {
-        EmisorSocketIo { io }
+    /// Emits through `io` the events of `generaciones`.
+    pub fn new(io: SocketIo<A>, generaciones: Generaciones) -> Self {
+        EmisorSocketIo { io, generaciones }
     }
 
     async fn emitir<T: Serialize + ?Sized + Sync>(&self, sala: String, evento: &str, datos: &T) {
@@ -101,13 +106,90 @@ impl<A: Adapter> EmisorSocketIo<A> {
 
 #[async_trait]
 impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
-    async fn mensaje_nuevo(&self, mensaje: &Mensaje) {
+    async fn mensaje_nuevo(&self, mensaje: &Mensaje, miembros: &[String]) {
+        let sala = mensaje.conversacion_id.to_string();
+        if self.generaciones.v1 {
+            self.emitir(
+                sala.clone(),
+                "mensaje_recibido",
+                &MensajeBase::from(mensaje),
+            )
+            .await;
+        }
+        if self.generaciones.v2 {
+            // The room, and every member's own room: a widget that has not opened this chat
+            // still hears of it (and refreshes its badge). A socket in several of these rooms
+            // gets it once.
+            let mut salas: Vec<String> = miembros.iter().map(|m| sala_usuario(m)).collect();
+            salas.push(sala);
+            difundir(
+                self.io.to(salas),
+                "mensaje_nuevo",
+                &MensajeV2::para(mensaje, None),
+            )
+            .await;
+        }
+    }
+
+    async fn reaccion(
+        &self,
+        mensaje: &Mensaje,
+        usuario: &str,
+        emoji: Option<&str>,
+        reacciones: &[Reaccion],
+    ) {
+        if !self.generaciones.v2 {
+            return;
+        }
+        let evento = if emoji.is_some() {
+            "reaccion_agregada"
+        } else {
+            "reaccion_eliminada"
+        };
+        let datos = ReaccionEvento {
+            mensaje_id: mensaje.id.to_json(),
+            conversacion_id: mensaje.conversacion_id.to_string(),
+            usuario_id: usuario.to_owned(),
+            emoji: emoji.map(str::to_owned),
+            reacciones: v2::resumen(reacciones),
+        };
+        self.emitir(mensaje.conversacion_id.to_string(), evento, &datos)
+            .await;
+    }
+
+    async fn mensaje_fijado(&self, mensaje: &Mensaje) {
+        if !self.generaciones.v2 {
+            return;
+        }
+        let datos = FijadoEvento {
+            mensaje_id: mensaje.id.to_json(),
+            conversacion_id: mensaje.conversacion_id.to_string(),
+            usuario_id: mensaje.usuario_id.clone(),
+            usuario_nombre: mensaje.autor.nombre.clone(),
+            contenido: mensaje.contenido.clone(),
+        };
         self.emitir(
             mensaje.conversacion_id.to_string(),
-            "mensaje_recibido",
-            &MensajeBase::from(mensaje),
+            "mensaje_fijado",
+            &datos,
         )
         .await;
+    }
+
+    async fn mensaje_desfijado(&self, conversacion: &Id, mensaje: &Id) {
+        if self.generaciones.v2 {
+            let datos = MensajeEvento::de(conversacion, mensaje);
+            self.emitir(conversacion.to_string(), "mensaje_desfijado", &datos)
+                .await;
+        }
+    }
+
+    async fn mensaje_eliminado(&self, conversacion: &Id, mensaje: &Id) {
+        if self.generaciones.v2 {
+            let datos = MensajeEvento::de(conversacion, mensaje);
+            self.emitir(conversacion.to_string(), "mensaje_eliminado", &datos)
+                .await;
+        }
     }
 
     async fn conversacion_nueva(&self, para: &str, conversacion: &Conversacion) {
@@ -142,8 +224,10 @@ pub struct Contexto {
     pub servicio: Arc<crate::service::ChatService>,
     /// Flask cookie verifier.
     pub codec: crate::session::SessionCodec,
-    /// Session cookie name.
-    pub cookie: String,
+    /// Session cookie names, in the order they are tried.
+    pub cookies: Vec<String>,
+    /// The generations whose events are served.
+    pub generaciones: Generaciones,
     /// Most sockets one user may have open at once.
     pub max_sockets_por_usuario: usize,
 }

@@ -9,19 +9,19 @@ use super::{ErrorChat, Resultado};
 const MAX_RUT: usize = 64;
 
 /// The text of a message to send: `contenido` must be a non-blank string of at most
-/// `max_caracteres` characters (trimmed), and a conversation must be named.
+/// `max_caracteres` characters (trimmed), and a destination (conversation or recipient) must
+/// be named.
 pub fn contenido<'a>(
-    conversacion: Option<&Value>,
+    destino: Option<&Value>,
     contenido: Option<&'a Value>,
     max_caracteres: usize,
 ) -> Resultado<&'a str> {
-    const FALTAN: ErrorChat = ErrorChat::Invalido("Faltan datos requeridos");
     let texto = match contenido {
         Some(Value::String(texto)) if !texto.trim().is_empty() => texto.trim(),
-        _ => return Err(FALTAN),
+        _ => return Err(ErrorChat::MensajeVacio),
     };
-    if conversacion.is_none_or(Value::is_null) {
-        return Err(FALTAN);
+    if destino.is_none_or(Value::is_null) {
+        return Err(ErrorChat::FaltaDestino);
     }
     if texto.chars().count() > max_caracteres {
         return Err(ErrorChat::DemasiadoLargo);
@@ -84,6 +84,72 @@ pub fn otro_participante(
     }
 }
 
+/// A rut from a JSON string or number (a path segment or a `destinatario_id`).
+pub fn rut(valor: &Value) -> Option<String> {
+    rut_de(valor)
+}
+
+/// Longest reaction, in characters (the column is `VARCHAR(10)`).
+const MAX_EMOJI: usize = 10;
+
+/// A reaction: one emoji (a single pictograph, possibly with skin tone, variation selector,
+/// keycap or zero-width-joiner sequence, or a flag), trimmed, at most 10 characters. Pages
+/// render reactions unescaped, so anything else is refused.
+pub fn emoji(valor: Option<&Value>) -> Resultado<&str> {
+    let texto = match valor {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim(),
+        _ => return Err(ErrorChat::Invalido("Emoji requerido")),
+    };
+    if texto.chars().count() <= MAX_EMOJI && es_un_emoji(texto) {
+        Ok(texto)
+    } else {
+        Err(ErrorChat::Invalido("Emoji inválido"))
+    }
+}
+
+/// Whether `texto` is exactly one emoji grapheme.
+fn es_un_emoji(texto: &str) -> bool {
+    let cs: Vec<char> = texto.chars().collect();
+    // A flag: exactly two regional indicators.
+    if cs.iter().all(|c| ('\u{1F1E6}'..='\u{1F1FF}').contains(c)) {
+        return cs.len() == 2;
+    }
+    // A keycap: digit, # or *, optional VS16, U+20E3.
+    if let [base, resto @ ..] = cs.as_slice()
+        && (base.is_ascii_digit() || *base == '#' || *base == '*')
+    {
+        return matches!(resto, ['\u{20E3}'] | ['\u{FE0F}', '\u{20E3}']);
+    }
+    // Pictographs joined by ZWJ, each followed by modifiers (VS16, skin tones, tags).
+    let mut espera_base = true;
+    for c in cs {
+        if espera_base {
+            if !es_pictografo(c) {
+                return false;
+            }
+            espera_base = false;
+        } else if c == '\u{200D}' {
+            espera_base = true;
+        } else if !es_modificador(c) {
+            return false;
+        }
+    }
+    !espera_base
+}
+
+fn es_pictografo(c: char) -> bool {
+    matches!(c,
+        '\u{00A9}' | '\u{00AE}' | '\u{203C}' | '\u{2049}' | '\u{2122}' | '\u{2139}'
+        | '\u{2194}'..='\u{21AA}' | '\u{231A}'..='\u{23FF}' | '\u{24C2}' | '\u{25AA}'..='\u{25FE}'
+        | '\u{2600}'..='\u{27BF}' | '\u{2934}' | '\u{2935}' | '\u{2B05}'..='\u{2B55}'
+        | '\u{3030}' | '\u{303D}' | '\u{3297}' | '\u{3299}' | '\u{1F000}'..='\u{1F1E5}'
+        | '\u{1F200}'..='\u{1F3FA}' | '\u{1F400}'..='\u{1FAFF}')
+}
+
+fn es_modificador(c: char) -> bool {
+    matches!(c, '\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}' | '\u{E0020}'..='\u{E007F}')
+}
+
 /// A rut from a JSON string or number: trimmed, non-empty, bounded, no control characters.
 fn rut_de(valor: &Value) -> Option<String> {
     let texto = match valor {
@@ -119,10 +185,13 @@ mod tests {
         for malo in [json!("  "), json!(5), json!(null), json!(["x"])] {
             assert_eq!(
                 contenido(Some(&conv), Some(&malo), 10),
-                Err(ErrorChat::Invalido("Faltan datos requeridos"))
+                Err(ErrorChat::MensajeVacio)
             );
         }
-        assert!(contenido(None, Some(&json!("x")), 10).is_err());
+        assert_eq!(
+            contenido(None, Some(&json!("x")), 10),
+            Err(ErrorChat::FaltaDestino)
+        );
         assert_eq!(
             contenido(Some(&conv), Some(&json!("a\u{0}b")), 10),
             Err(ErrorChat::Invalido("Datos inválidos"))
@@ -190,5 +259,52 @@ mod tests {
             Err(ErrorChat::Invalido(_))
         ));
         assert_eq!(otro(json!({"usuario_id": "a\u{0}b"})), dos);
+    }
+
+    #[test]
+    fn reactions_are_one_emoji() {
+        for bueno in [
+            "❤️",
+            "😂",
+            "😮",
+            "😔",
+            "👍",
+            "👍🏽",
+            "🇨🇱",
+            "1️⃣",
+            "#⃣",
+            "👩‍💻",
+            "👨‍👩‍👧",
+            "✅",
+            " 🎉 ",
+        ] {
+            assert_eq!(emoji(Some(&json!(bueno))), Ok(bueno.trim()), "{bueno}");
+        }
+        for malo in [
+            json!("a"),
+            json!("<img src=x onerror=alert(1)>"),
+            json!("😂😂"),
+            json!("🇨"),
+            json!("🇨🇱🇨"),
+            json!("1"),
+            json!("‍😂"),
+            json!("😂‍"),
+            json!("👍x"),
+            json!("&#128077;"),
+            json!("👨‍👩‍👧‍👦‍👨‍👩‍👧"),
+        ] {
+            assert_eq!(
+                emoji(Some(&malo)),
+                Err(ErrorChat::Invalido("Emoji inválido")),
+                "{malo}"
+            );
+        }
+        for vacio in [json!(""), json!("  "), json!(null), json!(5)] {
+            assert_eq!(
+                emoji(Some(&vacio)),
+                Err(ErrorChat::Invalido("Emoji requerido"))
+            );
+        }
+        assert_eq!(emoji(None), Err(ErrorChat::Invalido("Emoji requerido")));
     }
 }

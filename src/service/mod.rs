@@ -3,6 +3,9 @@
 
 pub mod entrada;
 pub mod limites;
+mod mensajes;
+
+pub use mensajes::ChatAbierto;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::dominio::{Conversacion, Id, Mensaje, Usuario};
+use crate::dominio::{Conversacion, Id, Mensaje, Reaccion, Usuario};
 use crate::session::Session;
-use crate::store::{ChatStore, StoreError};
+use crate::store::{ChatStore, ConversacionUnoAUno, NuevoMensaje, StoreError};
 use limites::Limitador;
 
 /// Most messages returned by one history request.
@@ -35,6 +38,24 @@ pub enum ErrorChat {
     /// Bad input; the text says what is wrong.
     #[error("{0}")]
     Invalido(&'static str),
+    /// A message without text (blank or not a string).
+    #[error("Faltan datos requeridos")]
+    MensajeVacio,
+    /// A send that names neither a conversation nor a recipient.
+    #[error("Faltan datos requeridos")]
+    FaltaDestino,
+    /// The message does not exist (or was deleted).
+    #[error("Mensaje no encontrado")]
+    MensajeNoEncontrado,
+    /// The message exists in a conversation the caller does not belong to.
+    #[error("No tienes acceso a este mensaje")]
+    SinAccesoMensaje,
+    /// Only the author may do this to a message.
+    #[error("Solo puedes eliminar tus propios mensajes")]
+    SoloElAutor,
+    /// The operation needs the v2 delta, which this database lacks.
+    #[error("Función no disponible: falta aplicar sql/v2_delta.sql (scripts/migrate)")]
+    SinMigracion,
     /// Message longer than the configured limit.
     #[error("Mensaje demasiado largo")]
     DemasiadoLargo,
@@ -91,14 +112,46 @@ pub struct ConversacionCreada {
 /// (Socket.IO rooms in this server), and where it learns who is online.
 #[async_trait::async_trait]
 pub trait TiempoReal: Send + Sync {
-    /// A message was stored: tell the conversation's room.
-    async fn mensaje_nuevo(&self, mensaje: &Mensaje);
+    /// A message was stored: tell the conversation's room and its members.
+    async fn mensaje_nuevo(&self, mensaje: &Mensaje, miembros: &[String]);
+    /// `usuario` set (`Some`) or removed (`None`) their reaction; `reacciones` is the message's
+    /// new list.
+    async fn reaccion(
+        &self,
+        mensaje: &Mensaje,
+        usuario: &str,
+        emoji: Option<&str>,
+        reacciones: &[Reaccion],
+    );
+    /// A message became its conversation's pinned message.
+    async fn mensaje_fijado(&self, mensaje: &Mensaje);
+    /// A conversation's pinned message was unpinned.
+    async fn mensaje_desfijado(&self, conversacion: &Id, mensaje: &Id);
+    /// A message was deleted.
+    async fn mensaje_eliminado(&self, conversacion: &Id, mensaje: &Id);
     /// A conversation was created: tell `para` (the other participant).
     async fn conversacion_nueva(&self, para: &str, conversacion: &Conversacion);
     /// `usuario`'s read marker in `conversacion` moved to `ultimo`.
     async fn mensaje_visto(&self, conversacion: &Id, usuario: &str, ultimo: &Id);
     /// Users with at least one live socket anywhere in the cluster.
     async fn en_linea(&self) -> Vec<String>;
+}
+
+/// What a send names: a conversation (by id) or a recipient (by rut, which wins), the text,
+/// an optional client key and an optional message it replies to. Fields are raw JSON values
+/// from the request or event.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Envio<'a> {
+    /// `conversacion_id`.
+    pub conversacion: Option<&'a Value>,
+    /// `destinatario_id` / `rut_destino`: the other user of a 1:1 chat.
+    pub destinatario: Option<&'a Value>,
+    /// `contenido`.
+    pub contenido: Option<&'a Value>,
+    /// `client_id` or the `Idempotency-Key` header.
+    pub clave: Option<&'a Value>,
+    /// `reply_to`.
+    pub responde_a: Option<&'a Value>,
 }
 
 /// Limits the service enforces.
@@ -206,24 +259,25 @@ impl ChatService {
         if self.store.usuario(&otro).await?.is_none() {
             return Err(ErrorChat::UsuarioNoEncontrado);
         }
-        let hecha = self.store.conversacion_uno_a_uno(&actor.rut, &otro).await?;
-        if hecha.creada {
-            tracing::info!(conversacion = %hecha.id, usuario = %actor.rut, "conversación creada");
-            if let Some(vista) = self
-                .store
-                .conversaciones(&otro, Some(&hecha.id))
-                .await?
-                .into_iter()
-                .next()
-            {
-                self.tiempo_real.conversacion_nueva(&otro, &vista).await;
-            }
-        }
+        let hecha = self.uno_a_uno(actor, &otro).await?;
         Ok(ConversacionCreada {
             id: hecha.id,
             creada: hecha.creada,
             otro,
         })
+    }
+
+    /// Finds or creates the 1:1 conversation of the actor and `otro` (an existing user), and
+    /// tells `otro` when it is new.
+    async fn uno_a_uno(&self, actor: &Actor, otro: &str) -> Resultado<ConversacionUnoAUno> {
+        let hecha = self.store.conversacion_uno_a_uno(&actor.rut, otro).await?;
+        if hecha.creada {
+            tracing::info!(conversacion = %hecha.id, usuario = %actor.rut, "conversación creada");
+            if let Some(vista) = self.conversacion_para(&hecha.id, otro).await? {
+                self.tiempo_real.conversacion_nueva(otro, &vista).await;
+            }
+        }
+        Ok(hecha)
     }
 
     /// The newest messages of a conversation (or those before `antes`), ascending.
@@ -259,41 +313,59 @@ impl ChatService {
             .await?)
     }
 
-    /// Stores a message from the actor; the conversation row is updated in the same
-    /// transaction.
+    /// Stores a message from the actor in the conversation `envio` names (by id, or by the
+    /// other user's rut, found or created); the conversation row is updated in the same
+    /// transaction. A reply must quote a message of the same conversation.
     ///
     /// `clave` (`client_id` or `Idempotency-Key`) makes retries safe: a send with a key this
     /// user already used returns the first message instead of storing another.
-    pub async fn enviar(
-        &self,
-        actor: &Actor,
-        conversacion: Option<&Value>,
-        contenido: Option<&Value>,
-        clave: Option<&Value>,
-    ) -> Resultado<Mensaje> {
+    pub async fn enviar(&self, actor: &Actor, envio: Envio<'_>) -> Resultado<Mensaje> {
         self.limitar(actor)?;
-        let contenido = entrada::contenido(conversacion, contenido, self.limites.max_caracteres)?;
-        let clave = entrada::clave_cliente(clave)?;
+        let destinatario = envio.destinatario.filter(|v| !v.is_null());
+        let contenido = entrada::contenido(
+            destinatario.or(envio.conversacion),
+            envio.contenido,
+            self.limites.max_caracteres,
+        )?;
+        let clave = entrada::clave_cliente(envio.clave)?;
         if let Some(previo) = clave
             .as_deref()
             .and_then(|c| self.recientes.buscar(&actor.rut, c))
         {
             return Ok(previo);
         }
-        let conversacion = self.autorizar(actor, conversacion).await?;
+        let (conversacion, miembros) = match destinatario {
+            Some(rut) => {
+                let otro = self.otro_usuario(actor, rut).await?;
+                let id = self.uno_a_uno(actor, &otro).await?.id;
+                (id, vec![actor.rut.clone(), otro])
+            }
+            None => self.miembros(actor, envio.conversacion).await?,
+        };
+        let responde_a = self
+            .cita_valida(actor, &conversacion, envio.responde_a)
+            .await?;
         // One send at a time per conversation (in this instance): ids, timestamps, commits and
         // emits then follow the same order, so every receiver sees the order GET mensajes shows.
         let _turno = self.turnos.tomar(conversacion.as_str()).await;
         let hecho = self
             .store
-            .insertar_mensaje(&conversacion, &actor.rut, contenido, clave.as_deref())
+            .insertar_mensaje(NuevoMensaje {
+                conversacion: &conversacion,
+                autor: &actor.rut,
+                contenido,
+                clave: clave.as_deref(),
+                responde_a: responde_a.as_ref(),
+            })
             .await?;
         if let Some(clave) = &clave {
             self.recientes.guardar(&actor.rut, clave, &hecho.mensaje);
         }
         if hecho.nuevo {
             tracing::info!(mensaje = %hecho.mensaje.id, conversacion = %conversacion, usuario = %actor.rut, "mensaje enviado");
-            self.tiempo_real.mensaje_nuevo(&hecho.mensaje).await;
+            self.tiempo_real
+                .mensaje_nuevo(&hecho.mensaje, &miembros)
+                .await;
         }
         Ok(hecho.mensaje)
     }

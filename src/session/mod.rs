@@ -98,10 +98,17 @@ impl SessionCodec {
         self.max_age
     }
 
-    /// The valid session in the `nombre` cookie of these request headers, if any.
-    pub fn desde_cabeceras(&self, cabeceras: &http::HeaderMap, nombre: &str) -> Option<Session> {
-        let valor = cookie_en(cabeceras, nombre)?;
-        self.decode(valor, chrono::Utc::now().timestamp()).ok()
+    /// The first valid session among the cookies named `nombres` (in that order) of these
+    /// request headers, if any.
+    pub fn desde_cabeceras(
+        &self,
+        cabeceras: &http::HeaderMap,
+        nombres: &[String],
+    ) -> Option<Session> {
+        let ahora = chrono::Utc::now().timestamp();
+        nombres.iter().find_map(|nombre| {
+            cookie_en(cabeceras, nombre).and_then(|valor| self.decode(valor, ahora).ok())
+        })
     }
 
     /// Verifies a cookie value at time `now` (Unix seconds) and decodes its payload.

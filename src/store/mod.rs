@@ -5,7 +5,9 @@ pub mod postgres;
 
 use async_trait::async_trait;
 
-use crate::dominio::{Conversacion, Credenciales, Id, IdKinds, Mensaje, Usuario};
+use crate::dominio::{
+    Conversacion, Credenciales, EstadoConversacion, Id, IdKinds, Mensaje, Reaccion, Usuario,
+};
 
 /// A storage failure, split by what the client should be told.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,30 @@ pub struct Insercion {
     pub mensaje: Mensaje,
     /// Whether this call stored it.
     pub nuevo: bool,
+}
+
+/// A message to store.
+#[derive(Clone, Copy, Debug)]
+pub struct NuevoMensaje<'a> {
+    /// Its conversation.
+    pub conversacion: &'a Id,
+    /// Its author's rut.
+    pub autor: &'a str,
+    /// Its text, already validated.
+    pub contenido: &'a str,
+    /// Client key that makes retries return the first message.
+    pub clave: Option<&'a str>,
+    /// The message it replies to, already checked to be of the same conversation.
+    pub responde_a: Option<&'a Id>,
+}
+
+/// A message found by id, and whether the asking user participates in its conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MensajeEncontrado {
+    /// The message (never a deleted one).
+    pub mensaje: Mensaje,
+    /// Whether the asking user is a participant of its conversation.
+    pub participa: bool,
 }
 
 /// Every storage operation the chat needs. Each call costs a constant number of round trips,
@@ -83,15 +109,9 @@ pub trait ChatStore: Send + Sync {
     ) -> StoreResult<Vec<Mensaje>>;
 
     /// Stores a message and updates the conversation's last-message columns atomically. With a
-    /// client key, and where the schema can enforce it, a message `autor` already stored with
-    /// that key is returned instead (`nuevo: false`).
-    async fn insertar_mensaje(
-        &self,
-        conversacion: &Id,
-        autor: &str,
-        contenido: &str,
-        clave: Option<&str>,
-    ) -> StoreResult<Insercion>;
+    /// client key, and where the schema can enforce it, a message the author already stored
+    /// with that key is returned instead (`nuevo: false`).
+    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion>;
 
     /// Moves `rut`'s read marker forward to `hasta` when it belongs to the conversation, else
     /// to the newest message; returns the new marker when it moved.
@@ -101,4 +121,43 @@ pub trait ChatStore: Send + Sync {
         rut: &str,
         hasta: Option<&Id>,
     ) -> StoreResult<Option<Id>>;
+
+    /// Whether the v2 delta is present: the reactions table, the conversations' pinned
+    /// message and the messages' `reply_to` (`sql/v2_delta.sql`).
+    async fn delta_v2(&self) -> StoreResult<bool>;
+
+    /// The ruts of a conversation's participants (empty when it does not exist).
+    async fn participantes(&self, conversacion: &Id) -> StoreResult<Vec<String>>;
+
+    /// One message by id, unless missing or deleted, with whether `rut` participates in its
+    /// conversation.
+    async fn mensaje(&self, id: &Id, rut: &str) -> StoreResult<Option<MensajeEncontrado>>;
+
+    /// The read markers of `yo` and `otro` in a conversation, and its pinned message.
+    async fn estado_conversacion(
+        &self,
+        conversacion: &Id,
+        yo: &str,
+        otro: &str,
+    ) -> StoreResult<EstadoConversacion>;
+
+    /// Sets (`Some`) or removes (`None`) `rut`'s one reaction to a message, atomically, and
+    /// returns the message's reactions afterwards, oldest first. Needs the v2 delta.
+    async fn reaccionar(
+        &self,
+        mensaje: &Id,
+        rut: &str,
+        emoji: Option<&str>,
+    ) -> StoreResult<Vec<Reaccion>>;
+
+    /// Makes `mensaje` the conversation's pinned message. Needs the v2 delta.
+    async fn fijar(&self, conversacion: &Id, mensaje: &Id) -> StoreResult<()>;
+
+    /// Clears the conversation's pin when it is `mensaje`; whether it was. Needs the v2 delta.
+    async fn desfijar(&self, conversacion: &Id, mensaje: &Id) -> StoreResult<bool>;
+
+    /// Deletes a message in one transaction: marked `eliminado` where the column exists (else
+    /// removed), its reactions removed and the conversation's pin cleared when it pointed to
+    /// it. Whether it was there to delete.
+    async fn eliminar_mensaje(&self, mensaje: &Id) -> StoreResult<bool>;
 }

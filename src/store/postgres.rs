@@ -13,9 +13,15 @@ use tokio::sync::OnceCell;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
-use super::{ChatStore, ConversacionUnoAUno, Insercion, StoreError, StoreResult};
+use super::{
+    ChatStore, ConversacionUnoAUno, Insercion, MensajeEncontrado, NuevoMensaje, StoreError,
+    StoreResult,
+};
 use crate::config::TableVariant;
-use crate::dominio::{Conversacion, Credenciales, Id, IdKind, IdKinds, Mensaje, Usuario};
+use crate::dominio::{
+    Cita, Conversacion, Credenciales, EstadoConversacion, ExtrasMensaje, Id, IdKind, IdKinds,
+    Mensaje, Reaccion, Usuario,
+};
 
 /// How to connect.
 #[derive(Clone, Debug)]
@@ -49,6 +55,10 @@ struct Preparado {
     sql: Consultas,
     /// Messages have the optional `client_id` column with its unique index.
     idempotente: bool,
+    /// The v2 delta is complete (reactions, pins, replies).
+    delta_v2: bool,
+    /// Messages have `reply_to`, so inserts take it.
+    respuestas: bool,
 }
 
 impl PostgresStore {
@@ -114,12 +124,20 @@ impl PostgresStore {
                     id_conversacion = %esquema.tipo_id_conversacion,
                     id_mensaje = %esquema.tipo_id_mensaje,
                     idempotencia = esquema.idempotente,
+                    delta_v2 = esquema.delta_v2(),
                     "esquema de chat detectado"
                 );
+                if !esquema.delta_v2() {
+                    tracing::warn!(
+                        "sin el delta v2 (reacciones, fijados, respuestas): esas funciones responden 503 hasta aplicar sql/v2_delta.sql con scripts/migrate"
+                    );
+                }
                 Ok(Preparado {
                     kinds: esquema.kinds(),
                     sql: Consultas::new(&esquema),
                     idempotente: esquema.idempotente,
+                    delta_v2: esquema.delta_v2(),
+                    respuestas: esquema.mensajes.contains("reply_to"),
                 })
             })
             .await
@@ -186,7 +204,7 @@ impl PostgresStore {
             .iter()
             .flat_map(|v| {
                 let t = Tablas::de(*v);
-                [t.conversaciones, t.participantes, t.mensajes]
+                [t.conversaciones, t.participantes, t.mensajes, t.reacciones]
             })
             .chain(["usuarios"])
             .collect();
@@ -246,6 +264,8 @@ struct Tablas {
     conversaciones: &'static str,
     participantes: &'static str,
     mensajes: &'static str,
+    /// The v2 delta's reactions table (optional).
+    reacciones: &'static str,
 }
 
 impl Tablas {
@@ -255,11 +275,13 @@ impl Tablas {
                 conversaciones: "chat_conversaciones",
                 participantes: "chat_participantes",
                 mensajes: "chat_mensajes",
+                reacciones: "chat_reacciones",
             },
             TableVariant::ChatSuffix => Tablas {
                 conversaciones: "conversaciones_chat",
                 participantes: "participantes_chat",
                 mensajes: "mensajes_chat",
+                reacciones: "reacciones_chat",
             },
         }
     }
@@ -278,6 +300,8 @@ struct Esquema {
     conversaciones: HashSet<String>,
     mensajes: HashSet<String>,
     usuarios: HashSet<String>,
+    /// The reactions table exists with the columns the chat uses.
+    reacciones: bool,
 }
 
 impl Esquema {
@@ -349,7 +373,19 @@ impl Esquema {
             conversaciones: conv.keys().cloned().collect(),
             mensajes: msg.keys().cloned().collect(),
             usuarios: usuarios.keys().cloned().collect(),
+            reacciones: columnas.get(tablas.reacciones).is_some_and(|c| {
+                ["mensaje_id", "usuario_id", "emoji", "fecha_creacion"]
+                    .iter()
+                    .all(|col| c.contains_key(*col))
+            }),
         })
+    }
+
+    /// Whether every piece of the v2 delta is there.
+    fn delta_v2(&self) -> bool {
+        self.reacciones
+            && self.conversaciones.contains("mensaje_fijado_id")
+            && self.mensajes.contains("reply_to")
     }
 
     fn kinds(&self) -> IdKinds {
@@ -394,6 +430,14 @@ struct Consultas {
     mensajes: String,
     insertar: String,
     marcar_leido: String,
+    participantes: String,
+    mensaje: String,
+    estado: String,
+    reaccionar: String,
+    quitar_reaccion: String,
+    fijar: String,
+    desfijar: String,
+    eliminar: String,
 }
 
 impl Consultas {
@@ -402,6 +446,7 @@ impl Consultas {
             conversaciones: conv,
             participantes: part,
             mensajes: msg,
+            reacciones: reac,
         } = e.tablas;
         let (cid, mid) = (e.tipo_id_conversacion, e.tipo_id_mensaje);
         let u = &e.usuarios;
@@ -437,15 +482,47 @@ impl Consultas {
                 )
             }
         };
-        let columnas_mensaje = |m: &str, usr: &str| {
+        let con_respuestas = e.mensajes.contains("reply_to");
+        // The reply's quote and the reactions, as JSON text (NULL where the delta is absent, and
+        // where `con_extras` is false: the conversation list shows neither).
+        let extras = |m: &str, con_extras: bool| {
+            let respuesta = if con_respuestas {
+                format!("{m}.reply_to::text")
+            } else {
+                "NULL::text".to_owned()
+            };
+            let cita = if con_respuestas && con_extras {
+                format!(
+                    "(SELECT json_build_object('contenido', r.contenido, 'usuario_id', r.usuario_id, 'nombre', {rn})::text \
+                      FROM {msg} r LEFT JOIN usuarios ur ON ur.rut_usuario = r.usuario_id \
+                      WHERE r.id = {m}.reply_to AND r.conversacion_id = {m}.conversacion_id AND NOT {elim_r})",
+                    rn = opcional(u, "ur", "nombre", "NULL"),
+                    elim_r = eliminado("r"),
+                )
+            } else {
+                "NULL::text".to_owned()
+            };
+            let reacciones = if e.reacciones && con_extras {
+                format!(
+                    "(SELECT json_agg(json_build_object('usuario_id', x.usuario_id, 'emoji', x.emoji) \
+                       ORDER BY x.fecha_creacion, x.usuario_id)::text FROM {reac} x WHERE x.mensaje_id = {m}.id)"
+                )
+            } else {
+                "NULL::text".to_owned()
+            };
+            format!("{respuesta}, {cita}, {reacciones}")
+        };
+        let columnas = |m: &str, usr: &str, con_extras: bool| {
             format!(
-                "{m}.id::text, {m}.conversacion_id::text, {m}.usuario_id::text, coalesce({m}.contenido::text, ''), {}, {}, {}, {}",
+                "{m}.id::text, {m}.conversacion_id::text, {m}.usuario_id::text, coalesce({m}.contenido::text, ''), {}, {}, {}, {}, {}",
                 fecha(&format!("{m}.fecha_envio")),
                 editado(m),
                 eliminado(m),
-                usuario_cols(usr)
+                usuario_cols(usr),
+                extras(m, con_extras)
             )
         };
+        let columnas_mensaje = |m: &str, usr: &str| columnas(m, usr, true);
         let c = &e.conversaciones;
         let actividad = format!(
             "coalesce(lm.fecha_envio::timestamptz, {}::timestamptz, c.fecha_creacion::timestamptz)",
@@ -461,7 +538,7 @@ impl Consultas {
                   AND NOT {elim_m} AND {despues}), \
                {ultimo} \
              FROM {part} p JOIN {conv} c ON c.id = p.conversacion_id \
-             LEFT JOIN LATERAL (SELECT * FROM {msg} m WHERE m.conversacion_id = c.id \
+             LEFT JOIN LATERAL (SELECT * FROM {msg} m WHERE m.conversacion_id = c.id AND NOT {elim_m} \
                                 ORDER BY m.fecha_envio DESC, m.id DESC LIMIT 1) lm ON true \
              LEFT JOIN usuarios u ON u.rut_usuario = lm.usuario_id \
              WHERE p.usuario_id = $1 AND ($2::text IS NULL OR c.id = $2::text::{cid}) \
@@ -486,7 +563,7 @@ impl Consultas {
             ur = opcional(u, "u2", "rol", "NULL"),
             elim_m = eliminado("m"),
             despues = despues_de_marca("m", "p"),
-            ultimo = columnas_mensaje("lm", "u"),
+            ultimo = columnas("lm", "u", false),
         );
 
         // Runs after `SELECT pg_advisory_xact_lock(..)` in the same implicit transaction, so its
@@ -527,12 +604,13 @@ impl Consultas {
         let mensajes = format!(
             "SELECT * FROM (SELECT {cols}, m.fecha_envio AS orden_fecha, m.id AS orden_id \
                FROM {msg} m LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
-               WHERE m.conversacion_id = $1::text::{cid} \
+               WHERE m.conversacion_id = $1::text::{cid} AND NOT {elim} \
                  AND ($2::text IS NULL OR (m.fecha_envio, m.id) < \
                       (SELECT a.fecha_envio, a.id FROM {msg} a WHERE a.id = $2::text::{mid} AND a.conversacion_id = $1::text::{cid})) \
                ORDER BY m.fecha_envio DESC, m.id DESC LIMIT $3) t \
              ORDER BY orden_fecha, orden_id",
             cols = columnas_mensaje("m", "u"),
+            elim = eliminado("m"),
         );
 
         let mut devuelve = vec![
@@ -556,9 +634,21 @@ impl Consultas {
                 valores_insert.push("false".into());
             }
         }
-        if e.idempotente {
+        // Optional parameters follow the three fixed ones in this order (see insertar_mensaje).
+        let mut siguiente = 3;
+        let mut parametro = || {
+            siguiente += 1;
+            format!("${siguiente}")
+        };
+        let clave = e.idempotente.then(&mut parametro);
+        if let Some(clave) = &clave {
             columnas_insert.push("client_id");
-            valores_insert.push("$4".into());
+            valores_insert.push(clave.clone());
+        }
+        if con_respuestas {
+            devuelve.push("reply_to");
+            columnas_insert.push("reply_to");
+            valores_insert.push(format!("{}::text::{mid}", parametro()));
         }
         let toque: Vec<String> = [
             ("ultima_actualizacion", "n.fecha_envio"),
@@ -579,18 +669,17 @@ impl Consultas {
         };
         // With the optional client_id column (sql/client_id.sql), a retried send finds the
         // first message instead of inserting again; the last column says which happened.
-        let (conflicto, previo) = if e.idempotente {
-            (
+        let (conflicto, previo) = match &clave {
+            Some(clave) => (
                 " ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING",
                 format!(
                     " UNION ALL SELECT {}, false FROM {msg} m LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
-                     WHERE $4::text IS NOT NULL AND m.usuario_id = $2 AND m.client_id = $4 \
+                     WHERE {clave}::text IS NOT NULL AND m.usuario_id = $2 AND m.client_id = {clave} \
                        AND NOT EXISTS (SELECT 1 FROM nuevo)",
                     columnas_mensaje("m", "u")
                 ),
-            )
-        } else {
-            ("", String::new())
+            ),
+            None => ("", String::new()),
         };
         let insertar = format!(
             "WITH nuevo AS (INSERT INTO {msg} ({cols}) VALUES ({vals}){conflicto} RETURNING {ret}){cte_toque} \
@@ -632,7 +721,92 @@ impl Consultas {
             .filter(|c| u.contains(**c))
             .map(|c| format!("u.{c} = $1"))
             .collect();
+        let marca_de = |quien: &str| {
+            if e.marca_es_fecha {
+                format!(
+                    "(SELECT m.id::text FROM {part} p JOIN {msg} m ON m.conversacion_id = p.conversacion_id \
+                       AND m.fecha_envio <= p.ultimo_mensaje_leido \
+                     WHERE p.conversacion_id = c.id AND p.usuario_id = {quien} ORDER BY m.fecha_envio DESC, m.id DESC LIMIT 1)"
+                )
+            } else {
+                format!(
+                    "(SELECT p.ultimo_mensaje_leido::text FROM {part} p WHERE p.conversacion_id = c.id AND p.usuario_id = {quien} LIMIT 1)"
+                )
+            }
+        };
+        let union_fijado = if c.contains("mensaje_fijado_id") {
+            format!(
+                "f.id = c.mensaje_fijado_id AND f.conversacion_id = c.id AND NOT {}",
+                eliminado("f")
+            )
+        } else {
+            "false".to_owned()
+        };
+        let estado = format!(
+            "SELECT {}, {}, {} FROM {conv} c LEFT JOIN {msg} f ON {union_fijado} \
+             LEFT JOIN usuarios u ON u.rut_usuario = f.usuario_id WHERE c.id = $1::text::{cid}",
+            marca_de("$2"),
+            marca_de("$3"),
+            columnas_mensaje("f", "u"),
+        );
+        let reacciones_de_otros = format!(
+            "SELECT usuario_id, emoji, fecha_creacion FROM {reac} WHERE mensaje_id = $1::text::{mid} AND usuario_id <> $2"
+        );
+        let reaccionar = format!(
+            "WITH cambio AS ( \
+               INSERT INTO {reac} (mensaje_id, usuario_id, emoji, fecha_creacion) VALUES ($1::text::{mid}, $2, $3, now()) \
+               ON CONFLICT (mensaje_id, usuario_id) DO UPDATE SET emoji = EXCLUDED.emoji, fecha_creacion = EXCLUDED.fecha_creacion \
+               RETURNING usuario_id, emoji, fecha_creacion) \
+             SELECT usuario_id::text, emoji::text FROM ({reacciones_de_otros} UNION ALL SELECT * FROM cambio) t \
+             ORDER BY fecha_creacion, usuario_id"
+        );
+        let quitar_reaccion = format!(
+            "WITH quitada AS (DELETE FROM {reac} WHERE mensaje_id = $1::text::{mid} AND usuario_id = $2) \
+             SELECT usuario_id::text, emoji::text FROM ({reacciones_de_otros}) t ORDER BY fecha_creacion, usuario_id"
+        );
+        let borrar = if e.mensajes.contains("eliminado") {
+            format!(
+                "UPDATE {msg} SET eliminado = true WHERE id = $1::text::{mid} AND NOT coalesce(eliminado, false)"
+            )
+        } else {
+            format!("DELETE FROM {msg} WHERE id = $1::text::{mid}")
+        };
+        let mut eliminar = format!("WITH borrado AS ({borrar} RETURNING id, conversacion_id)");
+        if c.contains("mensaje_fijado_id") {
+            eliminar.push_str(&format!(
+                ", sin_fijar AS (UPDATE {conv} c SET mensaje_fijado_id = NULL FROM borrado b \
+                   WHERE c.id = b.conversacion_id AND c.mensaje_fijado_id = b.id)"
+            ));
+        }
+        if e.reacciones {
+            eliminar.push_str(&format!(
+                ", sin_reacciones AS (DELETE FROM {reac} r USING borrado b WHERE r.mensaje_id = b.id)"
+            ));
+        }
+        eliminar.push_str(" SELECT id::text FROM borrado");
+
         Consultas {
+            participantes: format!(
+                "SELECT usuario_id::text FROM {part} WHERE conversacion_id = $1::text::{cid} ORDER BY usuario_id"
+            ),
+            mensaje: format!(
+                "SELECT {}, EXISTS (SELECT 1 FROM {part} p WHERE p.conversacion_id = m.conversacion_id AND p.usuario_id = $2) \
+                 FROM {msg} m LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
+                 WHERE m.id = $1::text::{mid} AND NOT {}",
+                columnas_mensaje("m", "u"),
+                eliminado("m"),
+            ),
+            estado,
+            reaccionar,
+            quitar_reaccion,
+            fijar: format!(
+                "UPDATE {conv} SET mensaje_fijado_id = $2::text::{mid} WHERE id = $1::text::{cid}"
+            ),
+            desfijar: format!(
+                "UPDATE {conv} SET mensaje_fijado_id = NULL WHERE id = $1::text::{cid} \
+                 AND mensaje_fijado_id = $2::text::{mid} RETURNING id::text"
+            ),
+            eliminar,
             credenciales: format!(
                 "SELECT u.rut_usuario::text, {}, {password}::text, {plano}::text FROM usuarios u WHERE {} LIMIT 5",
                 usuario_cols("u"),
@@ -701,7 +875,55 @@ fn mensaje_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<Option<Mensaj
             fila.get(i + 9),
         ),
         usuario_id: autor,
+        extras: extras_de(fila, i + 10, kinds)?,
     }))
+}
+
+/// Number of columns `columnas_mensaje` writes.
+const COLUMNAS_MENSAJE: usize = 13;
+
+/// Reads the reply and reaction columns (reply id, quote JSON, reactions JSON) at `i`.
+fn extras_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<ExtrasMensaje> {
+    let json = |texto: Option<String>| -> StoreResult<Option<serde_json::Value>> {
+        texto
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| StoreError::Other(format!("message extras json: {e}")))
+    };
+    let responde_a = fila
+        .get::<_, Option<String>>(i)
+        .and_then(|t| Id::parse(&t, kinds.mensaje));
+    let cita = json(fila.get(i + 1))?.map(|c| {
+        let texto = |clave: &str| c[clave].as_str().map(str::to_owned);
+        let autor = Usuario::from_columns(
+            texto("usuario_id").unwrap_or_default(),
+            texto("nombre"),
+            None,
+            None,
+        );
+        Cita {
+            contenido: texto("contenido").unwrap_or_default(),
+            usuario_id: autor.rut,
+            usuario_nombre: autor.nombre,
+        }
+    });
+    let reacciones = match json(fila.get(i + 2))? {
+        Some(serde_json::Value::Array(lista)) => lista
+            .iter()
+            .filter_map(|r| {
+                Some(Reaccion {
+                    usuario_id: r["usuario_id"].as_str()?.to_owned(),
+                    emoji: r["emoji"].as_str()?.to_owned(),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(ExtrasMensaje {
+        responde_a,
+        cita,
+        reacciones,
+    })
 }
 
 /// A participant as `json_build_object` renders it in the conversation list.
@@ -871,19 +1093,21 @@ impl ChatStore for PostgresStore {
             .collect()
     }
 
-    async fn insertar_mensaje(
-        &self,
-        conversacion: &Id,
-        autor: &str,
-        contenido: &str,
-        clave: Option<&str>,
-    ) -> StoreResult<Insercion> {
+    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
         let p = self.preparado().await?;
-        let conversacion = conversacion.as_str();
-        let mut params: Vec<(&(dyn ToSql + Sync), Type)> =
-            vec![(&conversacion, TEXT), (&autor, TEXT), (&contenido, TEXT)];
+        let conversacion = nuevo.conversacion.as_str();
+        let responde_a = nuevo.responde_a.map(Id::as_str);
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&conversacion, TEXT),
+            (&nuevo.autor, TEXT),
+            (&nuevo.contenido, TEXT),
+        ];
+        // In the order Consultas::new numbers them.
         if p.idempotente {
-            params.push((&clave, TEXT));
+            params.push((&nuevo.clave, TEXT));
+        }
+        if p.respuestas {
+            params.push((&responde_a, TEXT));
         }
         // A concurrent send with the same key that commits while this statement runs is
         // neither inserted nor visible to it: the next attempt sees it.
@@ -894,7 +1118,7 @@ impl ChatStore for PostgresStore {
                     .ok_or_else(|| StoreError::Other("insert returned no id".into()))?;
                 return Ok(Insercion {
                     mensaje,
-                    nuevo: f.get(10),
+                    nuevo: f.get(COLUMNAS_MENSAJE),
                 });
             }
         }
@@ -918,6 +1142,120 @@ impl ChatStore for PostgresStore {
         Ok(filas
             .first()
             .and_then(|f| Id::parse(f.get(0), p.kinds.mensaje)))
+    }
+
+    async fn delta_v2(&self) -> StoreResult<bool> {
+        Ok(self.preparado().await?.delta_v2)
+    }
+
+    async fn participantes(&self, conversacion: &Id) -> StoreResult<Vec<String>> {
+        let p = self.preparado().await?;
+        let filas = self
+            .filas(&p.sql.participantes, &[(&conversacion.as_str(), TEXT)])
+            .await?;
+        Ok(filas.iter().map(|f| f.get(0)).collect())
+    }
+
+    async fn mensaje(&self, id: &Id, rut: &str) -> StoreResult<Option<MensajeEncontrado>> {
+        let p = self.preparado().await?;
+        let filas = self
+            .filas(&p.sql.mensaje, &[(&id.as_str(), TEXT), (&rut, TEXT)])
+            .await?;
+        let Some(f) = filas.first() else {
+            return Ok(None);
+        };
+        Ok(mensaje_de(f, 0, p.kinds)?.map(|mensaje| MensajeEncontrado {
+            mensaje,
+            participa: f.get(COLUMNAS_MENSAJE),
+        }))
+    }
+
+    async fn estado_conversacion(
+        &self,
+        conversacion: &Id,
+        yo: &str,
+        otro: &str,
+    ) -> StoreResult<EstadoConversacion> {
+        let p = self.preparado().await?;
+        let filas = self
+            .filas(
+                &p.sql.estado,
+                &[(&conversacion.as_str(), TEXT), (&yo, TEXT), (&otro, TEXT)],
+            )
+            .await?;
+        let Some(f) = filas.first() else {
+            return Ok(EstadoConversacion::default());
+        };
+        let marca = |i: usize| {
+            f.get::<_, Option<String>>(i)
+                .and_then(|t| Id::parse(&t, p.kinds.mensaje))
+        };
+        Ok(EstadoConversacion {
+            visto_por_mi: marca(0),
+            visto_por_otro: marca(1),
+            fijado: mensaje_de(f, 2, p.kinds)?,
+        })
+    }
+
+    async fn reaccionar(
+        &self,
+        mensaje: &Id,
+        rut: &str,
+        emoji: Option<&str>,
+    ) -> StoreResult<Vec<Reaccion>> {
+        let p = self.preparado().await?;
+        let filas = match emoji {
+            Some(emoji) => {
+                self.filas(
+                    &p.sql.reaccionar,
+                    &[(&mensaje.as_str(), TEXT), (&rut, TEXT), (&emoji, TEXT)],
+                )
+                .await?
+            }
+            None => {
+                self.filas(
+                    &p.sql.quitar_reaccion,
+                    &[(&mensaje.as_str(), TEXT), (&rut, TEXT)],
+                )
+                .await?
+            }
+        };
+        Ok(filas
+            .iter()
+            .map(|f| Reaccion {
+                usuario_id: f.get(0),
+                emoji: f.get(1),
+            })
+            .collect())
+    }
+
+    async fn fijar(&self, conversacion: &Id, mensaje: &Id) -> StoreResult<()> {
+        let p = self.preparado().await?;
+        self.filas(
+            &p.sql.fijar,
+            &[(&conversacion.as_str(), TEXT), (&mensaje.as_str(), TEXT)],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn desfijar(&self, conversacion: &Id, mensaje: &Id) -> StoreResult<bool> {
+        let p = self.preparado().await?;
+        let filas = self
+            .filas(
+                &p.sql.desfijar,
+                &[(&conversacion.as_str(), TEXT), (&mensaje.as_str(), TEXT)],
+            )
+            .await?;
+        Ok(!filas.is_empty())
+    }
+
+    async fn eliminar_mensaje(&self, mensaje: &Id) -> StoreResult<bool> {
+        let p = self.preparado().await?;
+        let filas = self
+            .filas(&p.sql.eliminar, &[(&mensaje.as_str(), TEXT)])
+            .await?;
+        Ok(!filas.is_empty())
     }
 }
 
