@@ -362,7 +362,7 @@ mod tests {
             }
         );
         assert_eq!(s.session_cookie_names, vec!["weigence_session"]);
-        for malo in ["v3", "", " , "] {
+        for malo in ["v3", " , ", "v1,v4"] {
             assert!(
                 settings(&[
                     ("SECRET_KEY", "k"),

@@ -171,7 +171,7 @@ async fn a_database_outage_answers_503_quickly_keeps_sockets_and_recovers() {
         (s, body),
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"success": false, "error": "Servicio no disponible"})
+            json!({"success": false, "error": "Servicio no disponible", "msg": "Servicio no disponible"})
         )
     );
     assert!(

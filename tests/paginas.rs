@@ -278,7 +278,7 @@ async fn rate_limits_are_per_user_with_retry_after() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         r.body,
-        json!({"success": false, "error": "Demasiadas solicitudes"})
+        json!({"success": false, "error": "Demasiadas solicitudes", "msg": "Demasiadas solicitudes"})
     );
     let espera: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=10).contains(&espera), "{espera}");
@@ -320,7 +320,7 @@ async fn healthz_follows_the_database_and_recovers_without_restart() {
         (s, body),
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"success": false, "error": "Servicio no disponible"})
+            json!({"success": false, "error": "Servicio no disponible", "msg": "Servicio no disponible"})
         )
     );
     admin
@@ -422,7 +422,10 @@ async fn listing_costs_the_same_statements_for_1_or_30_conversations() {
         treinta, una,
         "constant whatever the number of conversations"
     );
-    assert_eq!(historial_corto, 2, "participant check + history");
+    assert_eq!(
+        historial_corto, 3,
+        "participant check + history (v1) + the id as a message (v2, same path)"
+    );
     assert_eq!(historial_largo, historial_corto);
 }
 

@@ -12,6 +12,7 @@ use super::api::{Api, Etiqueta, Ok200};
 use super::errores::RespuestaError;
 use super::sesion::{Ambas, Autenticado, V2};
 use crate::contrato::{ConversacionesAmbas, MensajesAmbas, v1, v2};
+use crate::service::ErrorChat;
 
 /// Operations on the shared paths.
 pub struct ComunApi;
@@ -89,7 +90,10 @@ impl ComunApi {
             None
         };
         match (como_conversacion, como_mensaje) {
-            (Some(Err(e)), None) => Err(RespuestaError::from(e)),
+            // A bad `antes` or `limite` is a v1 request's mistake, whatever the id is.
+            (Some(Err(e @ ErrorChat::Invalido(_))), _) | (Some(Err(e)), None) => {
+                Err(RespuestaError::from(e))
+            }
             (Some(Err(e)), Some(Err(e2))) => {
                 Err(RespuestaError::from(e).con_msg(v2::texto_error(&e2)))
             }
@@ -114,7 +118,7 @@ impl ComunApi {
 }
 
 /// An error with the texts of v1 when v1 is on, else of v2.
-fn error_de(v1: bool, e: crate::service::ErrorChat) -> RespuestaError {
+fn error_de(v1: bool, e: ErrorChat) -> RespuestaError {
     if v1 {
         RespuestaError::from(e)
     } else {
