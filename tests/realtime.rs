@@ -459,3 +459,36 @@ async fn a_client_that_never_reads_does_not_grow_server_memory() {
     drop(lento.stdin.take());
     drop(proceso);
 }
+
+/// The v2 scenario (CONTRACT-v2.md §2) with python-socketio over one transport.
+async fn escenario_v2(variante: Variante, modo: &str) {
+    let db = common::TestDb::con_extras(variante, &["v2_delta.sql"]).await;
+    let app = TestApp::sobre(db, variante, &PING_RAPIDO).await;
+    ejecutar(
+        &python(),
+        &[
+            "escenario_v2.py",
+            &app.base,
+            SECRET,
+            ANA,
+            BRUNO,
+            CARLA,
+            modo,
+        ],
+    );
+}
+
+#[tokio::test]
+async fn v2_events_over_long_polling_as_the_widget_uses_them() {
+    escenario_v2(Variante::Live, "polling").await;
+}
+
+#[tokio::test]
+async fn v2_events_over_websocket() {
+    escenario_v2(Variante::Live, "websocket").await;
+}
+
+#[tokio::test]
+async fn v2_events_with_uuid_tables() {
+    escenario_v2(Variante::Migration, "polling").await;
+}

@@ -20,14 +20,14 @@ ESPERA = 5.0
 class Cliente:
     """A python-socketio client that records every event it receives."""
 
-    def __init__(self, base, cookie, transportes, origen=None):
+    def __init__(self, base, cookie, transportes, origen=None, nombre_cookie="session"):
         self.sio = socketio.Client(reconnection=False)
         self.eventos = []
         self.cambio = threading.Condition()
         self.sio.on("*", self._registrar)
         headers = {"Origin": origen or base}
         if cookie:
-            headers["Cookie"] = f"session={cookie}"
+            headers["Cookie"] = f"{nombre_cookie}={cookie}"
         self.sio.connect(base, headers=headers, transports=transportes, wait_timeout=ESPERA)
 
     def _registrar(self, evento, datos=None):
