@@ -789,3 +789,214 @@ async fn api_generations_switch_routes_and_keys_off() {
     let (s, _) = pedir(&solo_v2, Method::GET, "/api/chat/users", Some(ANA), None).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+/// Statements PostgreSQL ran for one request (pg_stat_statements), as `rut` with the v2 cookie.
+async fn sentencias(
+    app: &TestApp,
+    metodo: Method,
+    ruta: &str,
+    rut: &str,
+    body: Option<Value>,
+) -> i64 {
+    let base = app.db.url.rsplit('/').next().unwrap().to_owned();
+    app.db
+        .client
+        .batch_execute("SELECT pg_stat_statements_reset()")
+        .await
+        .unwrap();
+    let (s, b) = pedir(app, metodo, ruta, Some(rut), body).await;
+    assert!(s.is_success(), "{ruta}: {s} {b}");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.db
+        .client
+        .query_one(
+            "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
+             WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_statements%'",
+            &[&base],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn every_v2_route_costs_a_constant_number_of_statements() {
+    let app = app_v2(Variante::Live).await;
+    app.db
+        .client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .await
+        .unwrap();
+    let mut medidas = Vec::new();
+    for ronda in 0..2 {
+        // The second round runs with 30 more conversations and 60 more messages.
+        if ronda == 1 {
+            for i in 0..30 {
+                let rut = format!("9000000{i:02}-k");
+                app.usuario(&rut, &format!("Usuario {i}")).await;
+                enviado(
+                    &app,
+                    ANA,
+                    json!({"destinatario_id": rut, "contenido": "hola"}),
+                )
+                .await;
+                enviado(
+                    &app,
+                    ANA,
+                    json!({"destinatario_id": BRUNO, "contenido": "más"}),
+                )
+                .await;
+            }
+        }
+        let m = enviado(
+            &app,
+            ANA,
+            json!({"destinatario_id": BRUNO, "contenido": "medir"}),
+        )
+        .await;
+        let id = segmento(&m["id"]);
+        let conv = m["conversacion_id"].clone();
+        let mut fila = Vec::new();
+        for (nombre, metodo, ruta, body) in [
+            ("GET users", Method::GET, "/api/chat/users".to_owned(), None),
+            (
+                "GET conversaciones",
+                Method::GET,
+                "/api/chat/conversaciones".to_owned(),
+                None,
+            ),
+            (
+                "GET history (existing chat)",
+                Method::GET,
+                format!("/api/chat/history/{BRUNO}"),
+                None,
+            ),
+            (
+                "POST send by rut",
+                Method::POST,
+                "/api/chat/send".to_owned(),
+                Some(json!({"destinatario_id": BRUNO, "contenido": "a"})),
+            ),
+            (
+                "POST send by conversation",
+                Method::POST,
+                "/api/chat/send".to_owned(),
+                Some(json!({"conversacion_id": conv, "contenido": "b"})),
+            ),
+            (
+                "POST send with reply_to",
+                Method::POST,
+                "/api/chat/send".to_owned(),
+                Some(json!({"conversacion_id": conv, "contenido": "c", "reply_to": m["id"]})),
+            ),
+            (
+                "GET mensajes/<message id>",
+                Method::GET,
+                format!("/api/chat/mensajes/{id}"),
+                None,
+            ),
+            (
+                "POST reaccion",
+                Method::POST,
+                format!("/api/chat/mensajes/{id}/reaccion"),
+                Some(json!({"emoji": "👍"})),
+            ),
+            (
+                "DELETE reaccion",
+                Method::DELETE,
+                format!("/api/chat/mensajes/{id}/reaccion"),
+                None,
+            ),
+            (
+                "POST fijar",
+                Method::POST,
+                format!("/api/chat/mensajes/{id}/fijar"),
+                None,
+            ),
+            (
+                "POST desfijar",
+                Method::POST,
+                format!("/api/chat/mensajes/{id}/desfijar"),
+                None,
+            ),
+            (
+                "DELETE mensaje",
+                Method::DELETE,
+                format!("/api/chat/mensajes/{id}"),
+                None,
+            ),
+        ] {
+            fila.push((nombre, sentencias(&app, metodo, &ruta, ANA, body).await));
+        }
+        medidas.push(fila);
+    }
+    for ((nombre, antes), (_, despues)) in medidas[0].iter().zip(&medidas[1]) {
+        println!("statements per request: {nombre}: {antes} then {despues}");
+        if nombre.starts_with("GET mensajes") {
+            // The shared path: 1 lookup as a message, plus 1 participant check as a
+            // conversation, plus the history when the id is also one of the caller's
+            // conversations (integer ids can be both).
+            assert!(
+                (2..=3).contains(antes) && (2..=3).contains(despues),
+                "{nombre}"
+            );
+        } else {
+            assert_eq!(antes, despues, "{nombre}: constant whatever the data");
+        }
+    }
+    let costo: std::collections::HashMap<&str, i64> = medidas[0].iter().copied().collect();
+    assert_eq!(costo["GET users"], 1);
+    assert_eq!(costo["GET conversaciones"], 1);
+    assert_eq!(
+        costo["POST send by conversation"], 2,
+        "participants + insert"
+    );
+    assert_eq!(costo["POST reaccion"], 2, "message lookup + upsert");
+    assert_eq!(costo["DELETE mensaje"], 2, "message lookup + delete");
+}
+
+#[tokio::test]
+async fn a_self_chat_left_by_the_original_never_captures_other_users_chats() {
+    let app = app_v2(Variante::Live).await;
+    // The original let a user open a chat with their own rut: one conversation, Ana twice.
+    app.db
+        .client
+        .batch_execute(&format!(
+            "WITH c AS (INSERT INTO chat_conversaciones (fecha_creacion) VALUES (now()) RETURNING id) \
+             INSERT INTO chat_participantes (conversacion_id, usuario_id) SELECT id, '{ANA}' FROM c, generate_series(1, 2)"
+        ))
+        .await
+        .unwrap();
+    let propia: i64 = app
+        .db
+        .client
+        .query_one("SELECT max(id) FROM chat_conversaciones", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let h = historial(&app, BRUNO, ANA).await;
+    assert_ne!(
+        h["conversacion_id"],
+        json!(propia),
+        "Bruno gets a chat of his own with Ana"
+    );
+    let m = enviado(
+        &app,
+        BRUNO,
+        json!({"destinatario_id": ANA, "contenido": "para Ana"}),
+    )
+    .await;
+    assert_eq!(m["conversacion_id"], h["conversacion_id"]);
+    let (s, b) = pedir(
+        &app,
+        Method::GET,
+        &format!("/api/chat/history/{ANA}"),
+        Some(ANA),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, msg(&b)),
+        (StatusCode::BAD_REQUEST, "No puedes chatear contigo mismo")
+    );
+}
