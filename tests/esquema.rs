@@ -6,11 +6,12 @@ mod common;
 
 use std::process::Command;
 
-use common::{ANA, BRUNO, TestApp, Variante};
+use common::{ANA, BRUNO, TestApp, TestDb, Variante};
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
-    let app = TestApp::nueva(Variante::Migration).await;
+    let db = TestDb::con_extras(Variante::Migration, &["v2_delta.sql"]).await;
+    let app = TestApp::sobre(db, Variante::Migration, &[]).await;
     let conversacion = app.conversacion(ANA, BRUNO).await;
     app.enviar(BRUNO, &conversacion, "hola").await;
     let ejemplos = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "40".into());

@@ -75,6 +75,13 @@ impl<T: ToJSON> ToJSON for Nulable<T> {
     }
 }
 
+/// `{"success": true}`, for both generations.
+#[derive(Object, Serialize, Debug)]
+pub struct Exito {
+    /// Always true.
+    pub success: bool,
+}
+
 /// Every error body, for both generations: `{"success": false, "error": "...", "msg": "..."}`
 /// (v1 pages read `error`, the v2 widget reads `msg`; both carry the same Spanish text).
 #[derive(Object, Serialize, Debug)]

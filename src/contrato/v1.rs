@@ -6,7 +6,7 @@ use poem_openapi::Object;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use super::{CuerpoError, Nulable};
+pub use super::{CuerpoError, Exito, Nulable};
 use crate::dominio::{Conversacion, Mensaje, Usuario};
 
 /// A user as the chat lists it.
@@ -288,13 +288,6 @@ pub struct MarcarLeidoBody {
     pub conversacion_id: Option<Value>,
     /// Read up to this message; the newest when absent or not in the conversation.
     pub mensaje_id: Option<Value>,
-}
-
-/// `{"success": true}`.
-#[derive(Object, Serialize, Debug)]
-pub struct Exito {
-    /// Always true.
-    pub success: bool,
 }
 
 /// `GET /api/usuarios/conectados` answer.

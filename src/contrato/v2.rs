@@ -278,13 +278,6 @@ pub struct ReaccionHecha {
     pub reacciones: BTreeMap<String, i64>,
 }
 
-/// `{"success": true}`.
-#[derive(Object, Serialize, Debug)]
-pub struct HechoV2 {
-    /// Always true.
-    pub success: bool,
-}
-
 /// `reaccion_agregada` / `reaccion_eliminada`: who changed what, and the new counts.
 #[derive(Serialize, Debug)]
 pub struct ReaccionEvento {

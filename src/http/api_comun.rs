@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::api::{Api, Etiqueta, Ok200};
 use super::errores::RespuestaError;
 use super::sesion::{Ambas, Autenticado, V2};
-use crate::contrato::{ConversacionesAmbas, MensajesAmbas, v1, v2};
+use crate::contrato::{ConversacionesAmbas, Exito, MensajesAmbas, v1, v2};
 use crate::service::ErrorChat;
 
 /// Operations on the shared paths.
@@ -108,12 +108,12 @@ impl ComunApi {
     /// v2: deletes one of the caller's own messages (with its reactions and pin). Here because
     /// poem-openapi keeps one set of operations per path.
     #[oai(path = "/mensajes/:id", method = "delete")]
-    async fn eliminar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<v2::HechoV2>> {
+    async fn eliminar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<Exito>> {
         yo.servicio
             .eliminar(&yo.actor, &id.0)
             .await
             .map_err(RespuestaError::v2)?;
-        Ok(Ok200::Ok(Json(v2::HechoV2 { success: true })))
+        Ok(Ok200::Ok(Json(Exito { success: true })))
     }
 }
 

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::api::{Api, Etiqueta, Ok200};
 use super::errores::RespuestaError;
 use super::sesion::{Autenticado, V2};
-use crate::contrato::Nulable;
 use crate::contrato::v2::*;
+use crate::contrato::{Exito, Nulable};
 use crate::dominio::Id;
 use crate::service::{Envio, ErrorChat};
 
@@ -122,16 +122,16 @@ impl ChatV2Api {
 
     /// Pins a message (one pin per conversation; it replaces the previous).
     #[oai(path = "/mensajes/:id/fijar", method = "post")]
-    async fn fijar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<HechoV2>> {
+    async fn fijar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<Exito>> {
         yo.servicio.fijar(&yo.actor, &id.0).await.map_err(v2)?;
-        Ok(Ok200::Ok(Json(HechoV2 { success: true })))
+        Ok(Ok200::Ok(Json(Exito { success: true })))
     }
 
     /// Unpins a message when it is the pinned one (otherwise nothing changes).
     #[oai(path = "/mensajes/:id/desfijar", method = "post")]
-    async fn desfijar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<HechoV2>> {
+    async fn desfijar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<Exito>> {
         yo.servicio.desfijar(&yo.actor, &id.0).await.map_err(v2)?;
-        Ok(Ok200::Ok(Json(HechoV2 { success: true })))
+        Ok(Ok200::Ok(Json(Exito { success: true })))
     }
 }
 

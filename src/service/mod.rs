@@ -492,11 +492,7 @@ impl ChatService {
     /// Users online: a live socket anywhere, or a heartbeat in the last [`VIGENCIA_LATIDO`].
     pub async fn conectados(&self, actor: &Actor) -> Resultado<Vec<String>> {
         self.limitar(actor)?;
-        let mut ruts = self.tiempo_real.en_linea().await;
-        ruts.extend(self.latidos.vigentes(Instant::now()));
-        ruts.sort();
-        ruts.dedup();
-        Ok(ruts)
+        Ok(self.en_linea().await)
     }
 
     /// The users who share a conversation with `rut` (who hears about its presence).
