@@ -6,9 +6,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use serde_json::Value;
 
-use crate::contrato::v1::*;
 use super::errores::RespuestaError;
 use super::sesion::Autenticado;
+use crate::contrato::Nulable;
+use crate::contrato::v1::*;
+use crate::operacion::{V1, metricas};
 use crate::service::ErrorChat;
 
 /// Result of an API operation.
@@ -155,6 +157,10 @@ impl ChatApi {
                 clave.as_ref(),
             )
             .await?;
+        metricas::contar(
+            &metricas::MENSAJES,
+            &[("transport", "rest"), ("generacion", V1)],
+        );
         Ok(Creado::Creado(Json(MensajeEnviado {
             mensaje: MensajeJson::para(&mensaje, &yo.actor.rut),
         })))

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod errores;
+pub mod observar;
 pub mod paginas;
 pub mod sesion;
 
@@ -10,7 +11,6 @@ use std::sync::Arc;
 
 use poem::endpoint::StaticFilesEndpoint;
 use poem::http::{Method, StatusCode};
-use poem::middleware::Tracing;
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get};
 use poem_openapi::OpenApiService;
 use tokio::io::AsyncReadExt;
@@ -85,8 +85,8 @@ pub fn rutas(
         .nest("/api", servicio_openapi().around(errores::json_en_errores))
         .around(limitar_cuerpo)
         .around(origen_permitido)
+        .around(observar::observar)
         .data(estado)
-        .with(Tracing)
         .map_to_response()
 }
 

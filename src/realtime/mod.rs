@@ -17,8 +17,9 @@ use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
 use crate::contrato::v1::{ConversacionJson, MensajeBase};
-use crate::service::TiempoReal;
 use crate::dominio::{Conversacion, Id, Mensaje};
+use crate::operacion::metricas;
+use crate::service::TiempoReal;
 
 /// Room of every socket of one user.
 pub fn sala_usuario(rut: &str) -> String {
@@ -72,6 +73,7 @@ pub async fn difundir<A: Adapter, T: Serialize + ?Sized + Sync>(
     evento: &str,
     datos: &T,
 ) {
+    metricas::contar(&metricas::EMISIONES, &[("event", evento)]);
     match destino.emit(evento, datos).await {
         Ok(()) => {}
         Err(BroadcastError::Socket(errores))
