@@ -155,6 +155,7 @@ impl Application {
         })
         .await?;
         let store = Arc::new(store);
+        operacion::metricas::declarar_series();
         let mut recolectores = vec![operacion::recolector_pool(store.clone())];
         let store: Arc<dyn ChatStore> = store;
         let builder = realtime::configurar(&realtime::AjustesSocketIo {

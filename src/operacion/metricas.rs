@@ -150,8 +150,23 @@ pub fn contar(familia: &'static Familia, etiquetas: &[(&'static str, &str)]) {
 }
 
 /// Makes a counter series exist at zero, so rates work from the first scrape.
-pub fn declarar(familia: &'static Familia, etiquetas: &[(&'static str, &str)]) {
+fn declarar(familia: &'static Familia, etiquetas: &[(&'static str, &str)]) {
     con_serie(familia, etiquetas, |_| {});
+}
+
+/// Declares at zero the series that alerts and rates rely on, so they exist from the first
+/// scrape (a series that appears later starts its rate one scrape late).
+pub fn declarar_series() {
+    for transporte in ["rest", "socketio"] {
+        declarar(
+            &MENSAJES,
+            &[("transport", transporte), ("generacion", super::V1)],
+        );
+    }
+    for tipo in ["unavailable", "other"] {
+        declarar(&ERRORES_ALMACEN, &[("kind", tipo)]);
+    }
+    declarar(&HANDSHAKES, &[("result", "accepted"), ("reason", "ok")]);
 }
 
 /// Records one duration in a histogram.
