@@ -292,6 +292,15 @@ async fn nginx_with_sticky_sessions_proxies_polling_websocket_and_rest() {
         StatusCode::FORBIDDEN,
         "nginx must keep /metrics private"
     );
+    let salud = reqwest::get(format!("{}/healthz", nginx.base))
+        .await
+        .unwrap();
+    let id = salud.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(
+        id.len(),
+        32,
+        "nginx's $request_id reaches the service: {id}"
+    );
     let conversacion = app.conversacion(ANA, BRUNO).await;
     ejecutar(
         &python(),

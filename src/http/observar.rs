@@ -2,7 +2,8 @@
 //! else generated) set on the request (so a Socket.IO handshake hands it to the socket's span)
 //! and echoed in the response; one access log line; the HTTP metrics by route template.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use poem::http::HeaderValue;
@@ -15,6 +16,38 @@ use crate::operacion::{CABECERA_REQUEST_ID, request_id};
 
 /// Route label of requests no route matched (a closed set of labels, whatever clients send).
 const SIN_RUTA: &str = "unmatched";
+
+/// poem-openapi names path parameters by position (`/api/chat/mensajes/:param0`); operators
+/// read the OpenAPI names better (`/api/chat/mensajes/{conversacion_id}`). Built once from the
+/// OpenAPI document; other patterns are kept as poem reports them.
+static PLANTILLAS: LazyLock<HashMap<String, String>> =
+    LazyLock::new(|| plantillas(&super::especificacion()));
+
+/// poem pattern → OpenAPI path, for every path of an OpenAPI document served under `/api`.
+fn plantillas(especificacion: &str) -> HashMap<String, String> {
+    let documento: serde_json::Value = serde_json::from_str(especificacion).unwrap_or_default();
+    let Some(rutas) = documento["paths"].as_object() else {
+        return HashMap::new();
+    };
+    rutas
+        .keys()
+        .map(|ruta| {
+            let mut n = 0;
+            let poem: Vec<String> = ruta
+                .split('/')
+                .map(|tramo| {
+                    if tramo.starts_with('{') && tramo.ends_with('}') {
+                        n += 1;
+                        format!(":param{}", n - 1)
+                    } else {
+                        tramo.to_owned()
+                    }
+                })
+                .collect();
+            (format!("/api{}", poem.join("/")), format!("/api{ruta}"))
+        })
+        .collect()
+}
 
 /// `2xx`, `4xx`, … of a status.
 fn clase(status: u16) -> &'static str {
@@ -48,10 +81,12 @@ pub async fn observar<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Resp
         Err(e) => e.into_response(),
     };
     let latencia = inicio.elapsed();
-    let ruta = respuesta
-        .data::<poem::PathPattern>()
-        .map(|p| p.0.clone())
-        .unwrap_or_else(|| SIN_RUTA.into());
+    let ruta: Arc<str> = match respuesta.data::<poem::PathPattern>() {
+        Some(p) => PLANTILLAS
+            .get(&*p.0)
+            .map_or_else(|| p.0.clone(), |r| r.as_str().into()),
+        None => SIN_RUTA.into(),
+    };
     let status = respuesta.status().as_u16();
     respuesta.headers_mut().insert(CABECERA_REQUEST_ID, valor);
     metricas::contar(
@@ -81,6 +116,19 @@ pub async fn observar<E: Endpoint>(ep: E, mut req: Request) -> poem::Result<Resp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn openapi_paths_name_the_route_templates() {
+        let mapa = plantillas(&crate::http::especificacion());
+        assert_eq!(
+            mapa.get("/api/chat/mensajes/:param0").map(String::as_str),
+            Some("/api/chat/mensajes/{conversacion_id}")
+        );
+        assert_eq!(
+            mapa.get("/api/chat/usuarios").map(String::as_str),
+            Some("/api/chat/usuarios")
+        );
+    }
 
     #[test]
     fn status_classes() {
