@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -90,6 +91,79 @@ pub struct Settings {
     pub ping_interval: Duration,
     /// Engine.IO ping timeout.
     pub ping_timeout: Duration,
+    /// Where `/metrics` is served (a listener of its own, never the public port); off when `None`.
+    pub metrics_addr: Option<String>,
+    /// Bearer token `/metrics` requires, when set.
+    pub metrics_token: Option<String>,
+    /// Client addresses (IPs or CIDR blocks) allowed to read `/metrics`.
+    pub metrics_allow: Vec<Red>,
+    /// Log lines as text (default) or one JSON object per line.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (tracing's default format).
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// An IP network (`10.0.0.0/8`, `::1/128`; a bare address is a /32 or /128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Red {
+    direccion: IpAddr,
+    prefijo: u8,
+}
+
+impl Red {
+    /// Whether `ip` belongs to this network (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contiene(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.direccion, ip) {
+            (IpAddr::V4(red), IpAddr::V4(ip)) => {
+                let mascara = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefijo))
+                    .unwrap_or(0);
+                u32::from(red) & mascara == u32::from(ip) & mascara
+            }
+            (IpAddr::V6(red), IpAddr::V6(ip)) => {
+                let mascara = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefijo))
+                    .unwrap_or(0);
+                u128::from(red) & mascara == u128::from(ip) & mascara
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Red {
+    type Err = String;
+
+    fn from_str(texto: &str) -> Result<Self, Self::Err> {
+        let (ip, prefijo) = match texto.split_once('/') {
+            Some((ip, p)) => (ip, Some(p)),
+            None => (texto, None),
+        };
+        let direccion: IpAddr = ip
+            .parse()
+            .map_err(|_| format!("{texto:?} is not an IP address or CIDR block"))?;
+        let maximo = if direccion.is_ipv4() { 32 } else { 128 };
+        let prefijo = match prefijo {
+            None => maximo,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= maximo)
+                .ok_or_else(|| format!("{texto:?} has an invalid prefix length"))?,
+        };
+        Ok(Red { direccion, prefijo })
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -103,6 +177,8 @@ impl fmt::Debug for Settings {
             .field("prepared_statements", &self.prepared_statements)
             .field("pool_size", &self.pool_size)
             .field("redis", &self.redis_url.is_some())
+            .field("metrics_addr", &self.metrics_addr)
+            .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +278,30 @@ impl Settings {
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "weigence-chat".into()),
             ping_interval: Duration::from_millis(parse_num(&get, "PING_INTERVAL_MS", 25_000)?),
             ping_timeout: Duration::from_millis(parse_num(&get, "PING_TIMEOUT_MS", 20_000)?),
+            metrics_addr: get("METRICS_ADDR"),
+            metrics_token: get("METRICS_TOKEN"),
+            metrics_allow: match get("METRICS_ALLOW") {
+                None => vec![
+                    "127.0.0.0/8".parse().map_err(ConfigError)?,
+                    "::1".parse().map_err(ConfigError)?,
+                ],
+                Some(v) => list(Some(v))
+                    .iter()
+                    .map(|r| {
+                        r.parse()
+                            .map_err(|e| ConfigError(format!("METRICS_ALLOW: {e}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            log_format: match get("LOG_FORMAT").map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(otro) => {
+                    return Err(ConfigError(format!(
+                        "LOG_FORMAT must be \"text\" or \"json\", not {otro:?}"
+                    )));
+                }
+            },
         })
     }
 }
@@ -373,5 +473,56 @@ mod tests {
                 "{malo:?}"
             );
         }
+    }
+
+    #[test]
+    fn metrics_are_off_and_loopback_only_by_default() {
+        let s = settings(&[("SECRET_KEY", "k"), ("DATABASE_URL", "u")]).unwrap();
+        assert_eq!(s.metrics_addr, None);
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert!(
+            s.metrics_allow
+                .iter()
+                .any(|r| r.contiene("127.0.0.1".parse().unwrap()))
+        );
+        assert!(
+            s.metrics_allow
+                .iter()
+                .any(|r| r.contiene("::1".parse().unwrap()))
+        );
+        assert!(
+            !s.metrics_allow
+                .iter()
+                .any(|r| r.contiene("10.1.2.3".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn networks_match_their_addresses_only() {
+        let red: Red = "10.0.0.0/8".parse().unwrap();
+        assert!(red.contiene("10.200.3.4".parse().unwrap()));
+        assert!(red.contiene("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(!red.contiene("11.0.0.1".parse().unwrap()));
+        assert!(!red.contiene("::1".parse().unwrap()));
+        let todas: Red = "0.0.0.0/0".parse().unwrap();
+        assert!(todas.contiene("192.168.1.1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<Red>().is_err());
+        assert!("intranet".parse::<Red>().is_err());
+        assert!(
+            settings(&[
+                ("SECRET_KEY", "k"),
+                ("DATABASE_URL", "u"),
+                ("METRICS_ALLOW", "10.0.0.0/8, nope")
+            ])
+            .is_err()
+        );
+        assert!(
+            settings(&[
+                ("SECRET_KEY", "k"),
+                ("DATABASE_URL", "u"),
+                ("LOG_FORMAT", "xml")
+            ])
+            .is_err()
+        );
     }
 }

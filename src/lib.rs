@@ -3,8 +3,10 @@
 
 pub mod config;
 pub mod contrato;
+pub mod doctor;
 pub mod dominio;
 pub mod http;
+pub mod operacion;
 pub mod realtime;
 pub mod service;
 pub mod session;
@@ -111,6 +113,28 @@ pub struct Application {
     direccion: SocketAddr,
     rutas: BoxEndpoint<'static>,
     cerrar_sockets: CierreSockets,
+    metricas: Option<ServidorMetricas>,
+}
+
+/// The metrics listener (`METRICS_ADDR`) and its endpoint.
+struct ServidorMetricas {
+    acceptor: TcpAcceptor,
+    direccion: SocketAddr,
+    punto: operacion::PuntoMetricas,
+}
+
+/// Binds `direccion` (port 0 picks a free port) and reports the address actually bound.
+async fn escuchar(direccion: String) -> Result<(TcpAcceptor, SocketAddr), StartError> {
+    let acceptor = TcpListener::bind(direccion.clone())
+        .into_acceptor()
+        .await
+        .map_err(|e| StartError::Bind(direccion.clone(), e))?;
+    let local = acceptor
+        .local_addr()
+        .into_iter()
+        .find_map(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| StartError::Bind(direccion, std::io::Error::other("no local address")))?;
+    Ok((acceptor, local))
 }
 
 /// Closes every Socket.IO connection with a proper Engine.IO close packet.
@@ -133,7 +157,10 @@ impl Application {
             variant: settings.table_variant,
         })
         .await?;
-        let store: Arc<dyn ChatStore> = Arc::new(store);
+        let store = Arc::new(store);
+        operacion::metricas::declarar_series();
+        let mut recolectores = vec![operacion::recolector_pool(store.clone())];
+        let store: Arc<dyn ChatStore> = store;
         let builder = realtime::configurar(&realtime::AjustesSocketIo {
             ping_interval: settings.ping_interval,
             ping_timeout: settings.ping_timeout,
@@ -144,6 +171,7 @@ impl Application {
                 let (svc, io) = builder.build_svc();
                 let (contexto, rutas) = ensamblar(&settings, store, svc, io.clone());
                 realtime::eventos::registrar(&io, contexto);
+                recolectores.push(operacion::recolector_sockets(io.clone()));
                 (rutas, cierre(io))
             }
             Some(url) => {
@@ -161,32 +189,45 @@ impl Application {
                     .await
                     .map_err(|e| StartError::Redis(e.to_string()))?;
                 tracing::info!("Socket.IO con adaptador Redis (varias instancias)");
+                recolectores.push(operacion::recolector_sockets(io.clone()));
+                recolectores.push(operacion::recolector_redis(cliente));
                 (rutas, cierre(io))
             }
         };
-        let direccion = format!("{}:{}", settings.host, settings.port);
-        let acceptor = TcpListener::bind(direccion.clone())
-            .into_acceptor()
-            .await
-            .map_err(|e| StartError::Bind(direccion.clone(), e))?;
-        let local = acceptor
-            .local_addr()
-            .into_iter()
-            .find_map(|a| a.as_socket_addr().copied())
-            .ok_or_else(|| {
-                StartError::Bind(direccion, std::io::Error::other("no local address"))
-            })?;
+        let (acceptor, direccion) =
+            escuchar(format!("{}:{}", settings.host, settings.port)).await?;
+        let metricas = match &settings.metrics_addr {
+            None => None,
+            Some(dir) => {
+                let (acceptor, direccion) = escuchar(dir.clone()).await?;
+                Some(ServidorMetricas {
+                    acceptor,
+                    direccion,
+                    punto: operacion::PuntoMetricas::new(
+                        settings.metrics_token.clone(),
+                        settings.metrics_allow.clone(),
+                        recolectores,
+                    ),
+                })
+            }
+        };
         Ok(Application {
             acceptor,
-            direccion: local,
+            direccion,
             rutas,
             cerrar_sockets,
+            metricas,
         })
     }
 
     /// The address actually bound.
     pub fn address(&self) -> SocketAddr {
         self.direccion
+    }
+
+    /// The address of the metrics listener, when `METRICS_ADDR` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metricas.as_ref().map(|m| m.direccion)
     }
 
     /// Serves until `apagar` completes, then closes the sockets, stops accepting and lets
@@ -196,15 +237,23 @@ impl Application {
         apagar: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let cerrar_sockets = self.cerrar_sockets;
+        // The metrics listener lives as long as the server and stops with it.
+        let metricas = self
+            .metricas
+            .map(|m| tokio::spawn(Server::new_with_acceptor(m.acceptor).run(m.punto)));
         let apagar = async move {
             apagar.await;
             // Sockets first: clients get an Engine.IO close (not a transport error) and the
             // upgraded connections no longer hold the graceful shutdown open.
             cerrar_sockets().await;
         };
-        Server::new_with_acceptor(self.acceptor)
+        let resultado = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(self.rutas, apagar, Some(GRACIA_APAGADO))
-            .await
+            .await;
+        if let Some(tarea) = metricas {
+            tarea.abort();
+        }
+        resultado
     }
 }
 

@@ -1,21 +1,25 @@
-//! Command line: `weigence-chat` serves; `weigence-chat openapi` prints the OpenAPI document.
+//! Command line: `weigence-chat` serves; `weigence-chat doctor` checks a deployment;
+//! `weigence-chat openapi` prints the OpenAPI document.
 
 use std::process::ExitCode;
 
-use tracing_subscriber::EnvFilter;
 use weigence_chat::Application;
 use weigence_chat::config::Settings;
 
+const USO: &str = "usage: weigence-chat [serve | doctor [--json] [--cookie VALUE] | openapi]";
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
         None | Some("serve") => {}
         Some("openapi") => {
             println!("{}", weigence_chat::http::especificacion());
             return ExitCode::SUCCESS;
         }
+        Some("doctor") => return doctor(&args[1..]).await,
         Some(otro) => {
-            eprintln!("unknown command {otro:?}; usage: weigence-chat [serve|openapi]");
+            eprintln!("unknown command {otro:?}; {USO}");
             return ExitCode::from(2);
         }
     }
@@ -26,12 +30,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    weigence_chat::operacion::registro::iniciar(settings.log_format);
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(e) => {
@@ -39,6 +38,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(metricas) = app.metrics_address() {
+        println!("weigence-chat metrics on http://{metricas}/metrics");
+    }
     println!("weigence-chat listening on http://{}", app.address());
     match app
         .run_until_stopped(weigence_chat::senal_de_apagado())
@@ -50,4 +52,34 @@ async fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `doctor [--json] [--cookie VALUE]`: prints the report; the exit code is its verdict.
+async fn doctor(args: &[String]) -> ExitCode {
+    let mut json = false;
+    let mut cookie = None;
+    let mut resto = args.iter();
+    while let Some(arg) = resto.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--cookie" => match resto.next() {
+                Some(v) => cookie = Some(v.clone()),
+                None => {
+                    eprintln!("--cookie needs a value; {USO}");
+                    return ExitCode::from(2);
+                }
+            },
+            otro => {
+                eprintln!("unknown doctor option {otro:?}; {USO}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let informe = weigence_chat::doctor::examinar(Settings::from_env(), cookie.as_deref()).await;
+    if json {
+        println!("{}", informe.json());
+    } else {
+        print!("{}", informe.tabla());
+    }
+    ExitCode::from(informe.codigo_salida())
 }

@@ -284,6 +284,23 @@ async fn nginx_with_sticky_sessions_proxies_polling_websocket_and_rest() {
     let app = TestApp::con(Variante::Live, &ajustes).await;
     let (_segunda, base_b) = arrancar(&app.db.url, &ajustes).await;
     let nginx = Nginx::iniciar(&[&app.base, &base_b]);
+    let metricas = reqwest::get(format!("{}/metrics", nginx.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        metricas.status(),
+        StatusCode::FORBIDDEN,
+        "nginx must keep /metrics private"
+    );
+    let salud = reqwest::get(format!("{}/healthz", nginx.base))
+        .await
+        .unwrap();
+    let id = salud.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(
+        id.len(),
+        32,
+        "nginx's $request_id reaches the service: {id}"
+    );
     let conversacion = app.conversacion(ANA, BRUNO).await;
     ejecutar(
         &python(),

@@ -124,6 +124,16 @@ ensure_nginx() {
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx-light || apt_install nginx
 }
 
+# Prometheus (Debian's package) for the metrics test: the test starts its own on a free port.
+ensure_prometheus() {
+    command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus
+}
+
+# systemd-analyze, to verify the service unit in scripts/deploy/ (no systemd needs to run).
+ensure_systemd_analyze() {
+    command -v systemd-analyze >/dev/null || apt_install --no-install-recommends systemd
+}
+
 # redis_start DIR PORT: a private Redis without persistence.
 redis_start() {
     local dir=$1 port=$2

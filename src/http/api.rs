@@ -11,6 +11,7 @@ use super::errores::RespuestaError;
 use super::sesion::{Ambas, Autenticado};
 use crate::contrato::Latido;
 use crate::contrato::v1::*;
+use crate::operacion::{V1, metricas};
 use crate::service::{Envio, ErrorChat};
 
 /// Result of an API operation.
@@ -137,6 +138,10 @@ impl ChatApi {
             ..Envio::default()
         };
         let mensaje = yo.servicio.enviar(&yo.actor, envio).await?;
+        metricas::contar(
+            &metricas::MENSAJES,
+            &[("transport", "rest"), ("generacion", V1)],
+        );
         Ok(Creado::Creado(Json(MensajeEnviado {
             mensaje: MensajeJson::para(&mensaje, &yo.actor.rut),
         })))

@@ -15,6 +15,7 @@ use super::sesion::{Autenticado, V2};
 use crate::contrato::v2::*;
 use crate::contrato::{Exito, Nulable};
 use crate::dominio::Id;
+use crate::operacion::{self, metricas};
 use crate::service::{Envio, ErrorChat};
 
 /// The widget's operations.
@@ -92,6 +93,10 @@ impl ChatV2Api {
                 ErrorChat::SinAcceso => v2(e).con_msg("Sin acceso a la conversacion".to_owned()),
                 otro => v2(otro),
             })?;
+        metricas::contar(
+            &metricas::MENSAJES,
+            &[("transport", "rest"), ("generacion", operacion::V2)],
+        );
         Ok(Ok200::Ok(Json(EnviadoV2 {
             success: true,
             conversacion_id: mensaje.conversacion_id.to_string(),

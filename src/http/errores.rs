@@ -177,6 +177,10 @@ pub async fn json_en_errores<E: Endpoint>(ep: E, req: Request) -> poem::Result<R
         if let Some(v) = respuesta.headers().get("retry-after") {
             nueva.headers_mut().insert("retry-after", v.clone());
         }
+        // Keeps the matched route template for the access log and the HTTP metrics.
+        if let Some(plantilla) = respuesta.data::<poem::PathPattern>() {
+            nueva.set_data(plantilla.clone());
+        }
         return Ok(nueva);
     }
     Ok(respuesta)

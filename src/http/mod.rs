@@ -5,6 +5,7 @@ pub mod api;
 pub mod api_comun;
 pub mod api_v2;
 pub mod errores;
+pub mod observar;
 pub mod paginas;
 pub mod sesion;
 
@@ -12,7 +13,6 @@ use std::sync::Arc;
 
 use poem::endpoint::StaticFilesEndpoint;
 use poem::http::{Method, StatusCode};
-use poem::middleware::Tracing;
 use poem::{Body, Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get};
 use poem_openapi::OpenApiService;
 use tokio::io::AsyncReadExt;
@@ -111,8 +111,8 @@ pub fn rutas(
         .nest("/api", servicio_openapi().around(errores::json_en_errores))
         .around(limitar_cuerpo)
         .around(origen_permitido)
+        .around(observar::observar)
         .data(estado)
-        .with(Tracing)
         .map_to_response()
 }
 

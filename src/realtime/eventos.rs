@@ -10,9 +10,12 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide_core::adapter::DefinedAdapter;
+use tracing::Instrument;
 
 use super::{Contexto, difundir, sala_usuario};
 use crate::contrato::v1::MensajeJson;
+use crate::operacion::metricas::{self, EVENTOS, HANDSHAKES, LATENCIA_ACK, LIMITES, MENSAJES};
+use crate::operacion::{V1, span_socket};
 use crate::service::{Actor, Envio, ErrorChat};
 
 /// Registers namespace `/`: cookie check on connect, then the v1 events. With a remote
@@ -52,13 +55,21 @@ async fn autenticar<A: Adapter>(
     let sesion = ctx
         .codec
         .desde_cabeceras(&s.req_parts().headers, &ctx.cookies);
-    let actor = ctx
-        .servicio
-        .actor(sesion.as_ref())
-        .map_err(|_| Rechazo::NoAutenticado)?;
+    let actor = ctx.servicio.actor(sesion.as_ref()).map_err(|_| {
+        metricas::contar(
+            &HANDSHAKES,
+            &[("result", "refused"), ("reason", "unauthenticated")],
+        );
+        Rechazo::NoAutenticado
+    })?;
     match io.to(sala_usuario(&actor.rut)).fetch_sockets().await {
         Ok(abiertos) if abiertos.len() >= ctx.max_sockets_por_usuario => {
             tracing::warn!(usuario = %actor.rut, "límite de sockets por usuario");
+            metricas::contar(
+                &HANDSHAKES,
+                &[("result", "refused"), ("reason", "too_many_sockets")],
+            );
+            metricas::contar(&LIMITES, &[("limit", "sockets_per_user")]);
             return Err(Rechazo::DemasiadasConexiones);
         }
         Ok(_) => {}
@@ -68,50 +79,63 @@ async fn autenticar<A: Adapter>(
     Ok(())
 }
 
+/// Counts an event received from a client.
+pub(super) fn recibido(evento: &str, generacion: &'static str) {
+    metricas::contar(&EVENTOS, &[("event", evento), ("generacion", generacion)]);
+}
+
 async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<A>, actor: Actor) {
-    tracing::info!(usuario = %actor.rut, socket = %s.id, "socket conectado");
+    // Every line the socket's handlers log carries its handshake's request id.
+    let span = span_socket(&s.req_parts().headers, &s.id);
+    metricas::contar(&HANDSHAKES, &[("result", "accepted"), ("reason", "ok")]);
+    span.in_scope(|| tracing::info!(usuario = %actor.rut, "socket conectado"));
     s.join(sala_usuario(&actor.rut));
     if ctx.generaciones.v2 {
-        super::eventos_v2::registrar(&ctx, &s, &actor);
+        super::eventos_v2::registrar(&ctx, &s, &actor, &span);
     }
     if ctx.generaciones.v1 {
-        registrar_v1(&ctx, &s);
+        registrar_v1(&ctx, &s, &span);
     }
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on_disconnect(
         move |s: SocketRef<A>, io: SocketIo<A>, Extension(a): Extension<Actor>| {
             let c = c.clone();
             async move { anunciar_presencia(&c, &io, &a.rut, &s, false).await }
+                .instrument(sp.clone())
         },
     );
-    anunciar_presencia(&ctx, &io, &actor.rut, &s, true).await;
+    anunciar_presencia(&ctx, &io, &actor.rut, &s, true)
+        .instrument(span)
+        .await;
 }
 
-/// The v1 events of one socket.
-fn registrar_v1<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>) {
+/// The v1 events of one socket; their handlers log inside `span`.
+fn registrar_v1<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, span: &tracing::Span) {
     emitir(
         s,
         "conectado",
         &json!({"mensaje": "Conectado al chat en tiempo real"}),
     );
 
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "unirse_conversacion",
         move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
             let c = c.clone();
-            async move { unirse(&c, &s, &a, d.ok()).await }
+            recibido("unirse_conversacion", V1);
+            async move { unirse(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
         },
     );
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "salir_conversacion",
         move |s: SocketRef<A>, TryData(d): TryData<Value>| {
             let c = c.clone();
-            async move { salir(&c, &s, d.ok()).await }
+            recibido("salir_conversacion", V1);
+            async move { salir(&c, &s, d.ok()).await }.instrument(sp.clone())
         },
     );
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "mensaje_enviar",
         move |s: SocketRef<A>,
@@ -119,15 +143,17 @@ fn registrar_v1<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>) {
               TryData(d): TryData<Value>,
               ack: AckSender<A>| {
             let c = c.clone();
-            async move { enviar(&c, &s, &a, d.ok(), ack).await }
+            recibido("mensaje_enviar", V1);
+            async move { enviar(&c, &s, &a, d.ok(), ack).await }.instrument(sp.clone())
         },
     );
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "escribiendo",
         move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
             let c = c.clone();
-            async move { escribiendo(&c, &s, &a, d.ok()).await }
+            recibido("escribiendo", V1);
+            async move { escribiendo(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
         },
     );
 }
@@ -165,6 +191,7 @@ async fn enviar<A: Adapter>(
     datos: Option<Value>,
     ack: AckSender<A>,
 ) {
+    let inicio = std::time::Instant::now();
     let campo = |clave: &str| {
         datos
             .as_ref()
@@ -179,9 +206,11 @@ async fn enviar<A: Adapter>(
     };
     match ctx.servicio.enviar(actor, envio).await {
         Ok(mensaje) => {
+            metricas::contar(&MENSAJES, &[("transport", "socketio"), ("generacion", V1)]);
             if let Err(e) = ack.send(&MensajeJson::para(&mensaje, &actor.rut)) {
                 tracing::debug!(error = %e, "no se pudo enviar el ack");
             }
+            metricas::observar(&LATENCIA_ACK, &[("generacion", V1)], inicio.elapsed());
         }
         Err(e) => {
             let texto = texto_error(&e);

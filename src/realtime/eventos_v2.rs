@@ -8,31 +8,42 @@ use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
 
+use tracing::Instrument;
+
 use super::Contexto;
-use super::eventos::{conversacion, emitir};
+use super::eventos::{conversacion, emitir, recibido};
 use crate::contrato::v2::MensajeV2;
+use crate::operacion::V2;
+use crate::operacion::metricas::{self, LATENCIA_ACK, MENSAJES};
 use crate::service::{Actor, Envio, ErrorChat};
 
-/// Greets a new socket and registers its v2 events.
-pub fn registrar<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, actor: &Actor) {
+/// Greets a new socket and registers its v2 events; their handlers log inside `span`.
+pub fn registrar<A: Adapter>(
+    ctx: &Arc<Contexto>,
+    s: &SocketRef<A>,
+    actor: &Actor,
+    span: &tracing::Span,
+) {
     emitir(s, "ws_connected", &json!({"usuario_id": actor.rut}));
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "join",
         move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
             let c = c.clone();
-            async move { unirse(&c, &s, &a, d.ok()).await }
+            recibido("join", V2);
+            async move { unirse(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
         },
     );
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "leave",
         move |s: SocketRef<A>, TryData(d): TryData<Value>| {
             let c = c.clone();
-            async move { salir(&c, &s, d.ok()).await }
+            recibido("leave", V2);
+            async move { salir(&c, &s, d.ok()).await }.instrument(sp.clone())
         },
     );
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "send",
         move |s: SocketRef<A>,
@@ -40,15 +51,17 @@ pub fn registrar<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, actor: &Acto
               TryData(d): TryData<Value>,
               ack: AckSender<A>| {
             let c = c.clone();
-            async move { enviar(&c, &s, &a, d.ok(), ack).await }
+            recibido("send", V2);
+            async move { enviar(&c, &s, &a, d.ok(), ack).await }.instrument(sp.clone())
         },
     );
-    let c = ctx.clone();
+    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "seen",
         move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
             let c = c.clone();
-            async move { visto(&c, &s, &a, d.ok()).await }
+            recibido("seen", V2);
+            async move { visto(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
         },
     );
 }
@@ -110,8 +123,13 @@ async fn enviar<A: Adapter>(
         ..Envio::default()
     };
     // The widget sends without an ack and hears `mensaje_nuevo`; clients that ask get one.
+    let inicio = std::time::Instant::now();
     let respuesta = match ctx.servicio.enviar(actor, envio).await {
-        Ok(mensaje) => json!(MensajeV2::para(&mensaje, Some(&actor.rut))),
+        Ok(mensaje) => {
+            metricas::contar(&MENSAJES, &[("transport", "socketio"), ("generacion", V2)]);
+            metricas::observar(&LATENCIA_ACK, &[("generacion", V2)], inicio.elapsed());
+            json!(MensajeV2::para(&mensaje, Some(&actor.rut)))
+        }
         Err(e) => {
             let texto = match e {
                 ErrorChat::MensajeVacio | ErrorChat::FaltaDestino => "Faltan datos".to_owned(),

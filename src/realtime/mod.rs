@@ -22,6 +22,7 @@ use crate::config::Generaciones;
 use crate::contrato::v1::{ConversacionJson, MensajeBase};
 use crate::contrato::v2::{self, FijadoEvento, MensajeEvento, MensajeV2, ReaccionEvento};
 use crate::dominio::{Conversacion, Id, Mensaje, Reaccion};
+use crate::operacion::metricas;
 use crate::service::TiempoReal;
 
 /// Room of every socket of one user.
@@ -76,6 +77,7 @@ pub async fn difundir<A: Adapter, T: Serialize + ?Sized + Sync>(
     evento: &str,
     datos: &T,
 ) {
+    metricas::contar(&metricas::EMISIONES, &[("event", evento)]);
     match destino.emit(evento, datos).await {
         Ok(()) => {}
         Err(BroadcastError::Socket(errores))

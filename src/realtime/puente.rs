@@ -16,7 +16,16 @@ use socketioxide::adapter::Adapter;
 use socketioxide::service::SocketIoService;
 use tower_service::Service;
 
+use crate::operacion::metricas;
 use crate::service::limites::Limitador;
+
+/// Counts a handshake refused before Engine.IO sees it.
+fn rechazado(motivo: &str) {
+    metricas::contar(
+        &metricas::HANDSHAKES,
+        &[("result", "refused"), ("reason", motivo)],
+    );
+}
 
 /// GUID of RFC 6455 for `Sec-WebSocket-Accept`.
 const WS_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -117,6 +126,7 @@ impl<A: Adapter> Endpoint for PuenteSocketIo<A> {
             let origen = origen.to_str().unwrap_or("null");
             if !crate::http::origen_aceptado(origen, host, &self.origenes) {
                 tracing::warn!(%origen, "handshake de Socket.IO de un origen no permitido");
+                rechazado("origin");
                 return Ok(rechazo(StatusCode::FORBIDDEN, "Origen no permitido"));
             }
         }
@@ -126,6 +136,8 @@ impl<A: Adapter> Endpoint for PuenteSocketIo<A> {
                 .unwrap_or_default();
             if let Err(espera) = self.aperturas.permitir(&clave, std::time::Instant::now()) {
                 tracing::warn!(origen = %clave, "límite de aperturas de Socket.IO por dirección");
+                rechazado("rate_limit");
+                metricas::contar(&metricas::LIMITES, &[("limit", "handshakes")]);
                 let mut r = rechazo(StatusCode::TOO_MANY_REQUESTS, "Demasiadas solicitudes");
                 let segundos = espera.as_secs_f64().ceil().max(1.0) as u64;
                 r.headers_mut().insert(header::RETRY_AFTER, segundos.into());
@@ -142,6 +154,7 @@ impl<A: Adapter> Endpoint for PuenteSocketIo<A> {
                 .map(IntoResponse::into_response);
         }
         if !consulta_valida(req.uri().query().unwrap_or_default()) {
+            rechazado("bad_request");
             return Ok(rechazo(StatusCode::BAD_REQUEST, "Bad request"));
         }
         let Some(clave) = req

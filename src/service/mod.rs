@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::dominio::{Conversacion, Id, Mensaje, Reaccion, Usuario};
+use crate::operacion::metricas;
 use crate::session::Session;
 use crate::store::{ChatStore, ConversacionUnoAUno, NuevoMensaje, StoreError};
 use limites::Limitador;
@@ -74,10 +75,12 @@ impl From<StoreError> for ErrorChat {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(causa) => {
+                metricas::contar(&metricas::ERRORES_ALMACEN, &[("kind", "unavailable")]);
                 tracing::warn!(%causa, "base de datos no disponible");
                 ErrorChat::NoDisponible
             }
             StoreError::Other(causa) => {
+                metricas::contar(&metricas::ERRORES_ALMACEN, &[("kind", "other")]);
                 tracing::error!(%causa, "error de base de datos");
                 ErrorChat::Interno
             }
@@ -413,11 +416,11 @@ impl ChatService {
         if let Some(ip) = origen {
             self.limitador_login_origen
                 .permitir(&ip.to_string(), ahora)
-                .map_err(ErrorChat::DemasiadasSolicitudes)?;
+                .map_err(limitado("login"))?;
         }
         self.limitador_login
             .permitir(&usuario.to_lowercase(), ahora)
-            .map_err(ErrorChat::DemasiadasSolicitudes)?;
+            .map_err(limitado("login"))?;
         if usuario.is_empty() || password.is_empty() || usuario.len() > 256 || password.len() > 256
         {
             return Ok(None);
@@ -516,7 +519,15 @@ impl ChatService {
     fn limitar(&self, actor: &Actor) -> Resultado<()> {
         self.limitador
             .permitir(&actor.rut, Instant::now())
-            .map_err(ErrorChat::DemasiadasSolicitudes)
+            .map_err(limitado("api"))
+    }
+}
+
+/// Counts a rate-limit refusal of `limite` and turns it into the error.
+fn limitado(limite: &'static str) -> impl Fn(Duration) -> ErrorChat {
+    move |espera| {
+        metricas::contar(&metricas::LIMITES, &[("limit", limite)]);
+        ErrorChat::DemasiadasSolicitudes(espera)
     }
 }
 

@@ -114,6 +114,58 @@ impl PostgresStore {
         }
     }
 
+    /// The pool's size, idle connections and waiters (for the metrics).
+    pub fn estado_pool(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// Reads the catalog and validates it exactly as start-up does (for `weigence-chat doctor`):
+    /// `Err(StoreError::Other(why))` when the server could not start on these tables.
+    pub async fn resumen_esquema(&self) -> StoreResult<ResumenEsquema> {
+        let e = self.leer_esquema(self.variant).await?;
+        let ausentes = |tabla: &str, cols: &HashSet<String>, opcionales: &[&str]| {
+            opcionales
+                .iter()
+                .filter(|c| !cols.contains(**c))
+                .map(|c| format!("{tabla}.{c}"))
+                .collect::<Vec<_>>()
+        };
+        let mut opcionales_ausentes = ausentes(
+            e.tablas.conversaciones,
+            &e.conversaciones,
+            &[
+                "nombre",
+                "es_grupal",
+                "creado_por",
+                "ultima_actualizacion",
+                "ultimo_mensaje_id",
+                "ultimo_mensaje_timestamp",
+            ],
+        );
+        opcionales_ausentes.extend(ausentes(
+            e.tablas.mensajes,
+            &e.mensajes,
+            &["editado", "eliminado"],
+        ));
+        opcionales_ausentes.extend(ausentes(
+            "usuarios",
+            &e.usuarios,
+            &["nombre", "correo", "rol", "password_hash"],
+        ));
+        Ok(ResumenEsquema {
+            tablas: [
+                e.tablas.conversaciones,
+                e.tablas.participantes,
+                e.tablas.mensajes,
+            ],
+            id_conversacion: e.tipo_id_conversacion,
+            id_mensaje: e.tipo_id_mensaje,
+            marca_es_fecha: e.marca_es_fecha,
+            idempotente: e.idempotente,
+            opcionales_ausentes,
+        })
+    }
+
     /// The schema-dependent SQL, reading the catalog on first use.
     async fn preparado(&self) -> StoreResult<&Preparado> {
         self.preparado
@@ -235,6 +287,23 @@ impl PostgresStore {
         let con_client_id: HashSet<String> = unicos.iter().map(|f| f.get(0)).collect();
         Esquema::desde_catalogo(forzada, &columnas, &con_client_id).map_err(StoreError::Other)
     }
+}
+
+/// What the catalog says about the chat tables, as `doctor` reports it.
+#[derive(Clone, Debug)]
+pub struct ResumenEsquema {
+    /// Conversations, participants and messages tables.
+    pub tablas: [&'static str; 3],
+    /// Type of the conversations' id.
+    pub id_conversacion: &'static str,
+    /// Type of the messages' id.
+    pub id_mensaje: &'static str,
+    /// The read marker holds a timestamp instead of a message id.
+    pub marca_es_fecha: bool,
+    /// Messages have the optional `client_id` column with its unique index.
+    pub idempotente: bool,
+    /// Optional columns the tables lack (`table.column`); the service works without them.
+    pub opcionales_ausentes: Vec<String>,
 }
 
 /// Maps driver errors: lost connections and server shutdown are "unavailable".
