@@ -1014,6 +1014,7 @@
     document.addEventListener('keydown', alPulsarTeclaGlobal);
     document.addEventListener('visibilitychange', alCambiarVisibilidad);
 
+    dom.estadoConexion.classList.remove('hidden'); // oculto para cualquier otro chat.js, que no lo actualiza
     iniciarSocket();
     // Punto de depuración (y de la prueba tests/clients/navegador.mjs, que corta la conexión
     // con socket.io.engine.close()): el socket Socket.IO, o null si la página no lo tiene.
