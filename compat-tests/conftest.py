@@ -70,7 +70,7 @@ def settings(request):
 
 @pytest.fixture(scope="session")
 def http(settings):
-    return Http(settings.base_url, settings.origin, settings.timeout)
+    return Http(settings.base_url, settings.origin, settings.timeout, settings.cookie_name)
 
 
 @pytest.fixture(scope="session")
@@ -110,15 +110,15 @@ def sessions(settings, http, flask_cookies):
 @pytest.fixture(scope="session")
 def as_chat_user(http, sessions):
     """Turns a `User` into a signed-in `ChatUser`."""
-    return lambda user: ChatUser(http, user, sessions.header(user))
+    return lambda user: ChatUser(http, user, *sessions.sign_in(user))
 
 
 @pytest.fixture
 def new_user(user_source, as_chat_user):
     """Factory of brand-new users (no conversations yet); skips without --database-url."""
-    def make(label="Usuario"):
+    def make(label="Usuario", rol="vendedor"):
         try:
-            return as_chat_user(user_source.create(label))
+            return as_chat_user(user_source.create(label, rol))
         except NeedsFreshUsers:
             pytest.skip(NEEDS_DATABASE)
     return make

@@ -9,6 +9,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
+from . import csrf
+
 ABSENT = object()
 
 
@@ -33,10 +35,11 @@ def _retrying_adapter():
 
 
 class Http:
-    def __init__(self, base_url, origin, timeout):
+    def __init__(self, base_url, origin, timeout, cookie_name="session"):
         self.base_url = base_url
         self.origin = origin
         self.timeout = timeout
+        self.cookie_name = cookie_name
         self._session = requests.Session()
         # Every request carries exactly the cookie a test gives it: never one a response set.
         self._session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
@@ -45,7 +48,7 @@ class Http:
 
     def fresh(self):
         """A separate client (connection pool) for use from another thread."""
-        return Http(self.base_url, self.origin, self.timeout)
+        return Http(self.base_url, self.origin, self.timeout, self.cookie_name)
 
     def request(self, method, path, *, cookie=None, headers=None, **kwargs):
         h = dict(headers or {})
@@ -60,12 +63,18 @@ class Http:
     def post(self, path, **kwargs):
         return self.request("POST", path, **kwargs)
 
-    def login(self, usuario, password, remember=False, headers=None):
+    def login(self, usuario, password, remember=False, headers=None, cookie=None):
+        """Posts the login form as a browser does: GET / first (with `cookie`, if any), then POST
+        with the cookie that page set and its `csrf_token` field when it has one (the original
+        requires it; weigence-chat's form has none)."""
+        cookie, token, _ = csrf.from_page(self, "/", cookie, self.cookie_name)
         form = {"usuario": usuario, "password": password}
         if remember:
             form["remember"] = "on"
+        if token:
+            form["csrf_token"] = token
         h = {"Origin": self.origin, **(headers or {})}
-        return self.post("/", data=form, headers=h)
+        return self.post("/", data=form, headers=h, cookie=cookie)
 
     @staticmethod
     def set_cookies(response):
@@ -126,12 +135,18 @@ def sid(value):
 
 
 class ChatUser:
-    """One user of the chat: their `User` record and a session cookie for them."""
+    """One user of the chat: their `User` record, a session cookie for them and the CSRF token
+    a page would give them (sent as `X-CSRFToken` with every POST, as chat.js does)."""
 
-    def __init__(self, http, user, cookie):
+    def __init__(self, http, user, cookie, csrf_token=None):
         self.http = http
         self.user = user
         self.cookie = cookie
+        self.csrf_token = csrf_token
+
+    def on(self, http):
+        """The same user on another client (connection pool), for use from another thread."""
+        return ChatUser(http, self.user, self.cookie, self.csrf_token)
 
     @property
     def rut(self):
@@ -147,6 +162,8 @@ class ChatUser:
     def post(self, path, body=ABSENT, **kwargs):
         if body is not ABSENT:
             kwargs["json"] = body
+        if self.csrf_token:
+            kwargs["headers"] = {csrf.HEADER: self.csrf_token, **(kwargs.get("headers") or {})}
         return self.http.post(path, cookie=self.cookie, **kwargs)
 
     def usuarios(self):
@@ -173,9 +190,11 @@ class ChatUser:
     # Steps that must succeed, for setting up a test.
 
     def conversacion_con(self, other):
-        """Finds or creates the 1:1 conversation with `other`; its id as a string."""
+        """Finds or creates the 1:1 conversation with `other`, as the page does; its id as a
+        string. The id is read where both services put it, `conversacion.id` (the original's
+        crear has no `conversacion_id`, test_crear.py checks that key)."""
         body = expect(self.crear({"participantes": [self.rut, other.rut]}), 200, 201)
-        return sid(body["conversacion_id"])
+        return sid(body["conversacion"]["id"])
 
     def enviar_ok(self, conversacion_id, contenido):
         """Sends a message; the stored message."""

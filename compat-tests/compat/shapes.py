@@ -64,11 +64,11 @@ def assert_conversation(c):
         assert is_id(c["ultimo_mensaje"]["id"]), c["ultimo_mensaje"]
 
 
-def assert_message(m, conversacion_id, sender, contenido=None):
+def assert_message(m, conversacion_id, sender, contenido=None, keys=MESSAGE_KEYS):
     """The keys every message carries (REST M, the enviar answer and mensaje_recibido);
-    `sender` is a User or a ChatUser."""
+    `sender` is a User or a ChatUser; `keys` the keys to require (all by default)."""
     sender = getattr(sender, "user", sender)
-    assert MESSAGE_KEYS <= set(m), f"missing {MESSAGE_KEYS - set(m)} in {m}"
+    assert keys <= set(m), f"missing {keys - set(m)} in {m}"
     assert is_id(m["id"]), m
     assert sid(m["conversacion_id"]) == sid(conversacion_id), m
     assert m["usuario_id"] == sender.rut, m
@@ -76,6 +76,6 @@ def assert_message(m, conversacion_id, sender, contenido=None):
     if contenido is not None:
         assert m["contenido"] == contenido, m
     assert isinstance(m["fecha_envio"], str) and m["fecha_envio"], m
-    assert m["editado"] is False and m["eliminado"] is False, m
+    assert m["editado"] is False and m.get("eliminado", False) is False, m
     assert SENDER_KEYS <= set(m["usuario"]), m["usuario"]
     assert_user_is(m["usuario"], sender, keys=SENDER_KEYS)

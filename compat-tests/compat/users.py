@@ -5,6 +5,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from . import csrf
 from .cookies import login_session
 
 
@@ -42,7 +43,9 @@ class DatabaseUsers:
         import psycopg
 
         self._conn = psycopg.connect(url, autocommit=True)
-        self.prefix = "qa" + secrets.token_hex(3)
+        # Ruts of 12 characters at most (`q` + 6 hex + 3 digits + `-k`): live tables have
+        # VARCHAR(12) rut columns.
+        self.prefix = "q" + secrets.token_hex(3)
         self.password = "pw-" + secrets.token_urlsafe(12)
         # Cost 4 keeps logins fast; the server must accept any bcrypt cost.
         self._hash = bcrypt.hashpw(self.password.encode(), bcrypt.gensalt(rounds=4)).decode()
@@ -81,12 +84,19 @@ class DatabaseUsers:
             exists = self._conn.execute("SELECT to_regclass(%s) IS NOT NULL", (conv,)).fetchone()[0]
             if not exists:
                 continue
+            # Conversations that kept no participant row (a failed creation) are found by
+            # `creado_por` where the table has that column; the original's tables may not.
+            has_creator = self._conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = %s AND column_name = 'creado_por')", (conv,)).fetchone()[0]
+            by_creator = " OR creado_por = ANY(%s)" if has_creator else ""
             with self._conn.transaction():
                 ids = [row[0] for row in self._conn.execute(
                     f"SELECT DISTINCT conversacion_id FROM {part} WHERE usuario_id = ANY(%s)", (ruts,))]
                 self._conn.execute(f"DELETE FROM {msg} WHERE conversacion_id = ANY(%s) OR usuario_id = ANY(%s)", (ids, ruts))
                 self._conn.execute(f"DELETE FROM {part} WHERE conversacion_id = ANY(%s) OR usuario_id = ANY(%s)", (ids, ruts))
-                self._conn.execute(f"DELETE FROM {conv} WHERE id = ANY(%s) OR creado_por = ANY(%s)", (ids, ruts))
+                self._conn.execute(f"DELETE FROM {conv} WHERE id = ANY(%s){by_creator}",
+                                   (ids, ruts) if has_creator else (ids,))
         self._conn.execute("DELETE FROM usuarios WHERE rut_usuario = ANY(%s)", (ruts,))
 
     def close(self):
@@ -133,8 +143,9 @@ class FileUsers:
 
 
 class Sessions:
-    """Cookie headers for users: minted with SECRET_KEY (`auth=cookie`) or obtained by posting
-    the login form (`auth=form`, cached per user)."""
+    """Signed-in sessions for users, each a `Cookie` header value and the CSRF token a page
+    would carry for it: minted with SECRET_KEY (`auth=cookie`), or obtained by posting the login
+    form and reading the token from GET /chat (`auth=form`, cached per user)."""
 
     def __init__(self, settings, http, cookies):
         self._settings = settings
@@ -142,13 +153,19 @@ class Sessions:
         self._cookies = cookies
         self._cache = {}
 
-    def header(self, user):
+    def sign_in(self, user):
+        """(cookie header value, CSRF token) for `user`."""
         if self._settings.auth == "cookie":
-            return self._cookies.header(login_session(user))
+            raw = csrf.new_raw()
+            cookie = self._cookies.header(login_session(user) | {csrf.SESSION_KEY: raw})
+            return cookie, csrf.sign(self._settings.secret_key, raw)
         if user.rut not in self._cache:
             if not user.password:
                 raise RuntimeError(f"user {user.rut} has no password: give --secret-key or a password in the users file")
-            self._cache[user.rut] = self.login(user.login or user.rut, user.password)
+            cookie = self.login(user.login or user.rut, user.password)
+            cookie, token, r = csrf.from_page(self._http, "/chat", cookie, self._settings.cookie_name)
+            assert r.status_code == 200, f"GET /chat as {user.rut} after the login: {r.status_code}"
+            self._cache[user.rut] = (cookie, token)
         return self._cache[user.rut]
 
     def login(self, usuario, password, remember=False):

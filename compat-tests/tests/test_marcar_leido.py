@@ -15,7 +15,6 @@ def test_marcar_leido_answers_success_with_and_without_mensaje_id(trio, token):
     assert expect(trio.b.marcar_leido(trio.conv), 200) == {"success": True}
 
 
-@pytest.mark.known_difference(known.STATUS_500)
 @pytest.mark.parametrize("body", [{}, {"conversacion_id": None}, {"mensaje_id": 1}], ids=["empty", "null", "only-mensaje_id"])
 def test_marcar_leido_without_conversacion_id_answers_400(trio, body):
     expect_error(trio.a.post("/api/chat/mensaje/marcar-leido", body), 400, "Falta conversacion_id")

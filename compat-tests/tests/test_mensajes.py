@@ -6,7 +6,7 @@ import pytest
 
 from compat import known
 from compat.http import expect, expect_error, sid
-from compat.shapes import SENDER_KEYS, assert_message, assert_user_is
+from compat.shapes import MESSAGE_KEYS, SENDER_KEYS, assert_message, assert_user_is
 
 PATH = pytest.mark.contract("4", "GET /api/chat/mensajes/<id>")
 QUERY = pytest.mark.contract("4", "GET /api/chat/mensajes?conversacion_id=")
@@ -34,8 +34,9 @@ def test_mensajes_returns_each_message_with_the_documented_shape(trio, token, fe
     assert isinstance(body.get("mensajes"), list), body
     found = {sid(m["id"]): m for m in body["mensajes"]}
     m, t = found[sid(mine["id"])], found[sid(theirs["id"])]
-    assert_message(m, trio.conv, trio.a, token + " de ana")
-    assert_message(t, trio.conv, trio.b, token + " de bruno")
+    # eliminado: test_mensajes_carry_eliminado_false
+    assert_message(m, trio.conv, trio.a, token + " de ana", keys=MESSAGE_KEYS - {"eliminado"})
+    assert_message(t, trio.conv, trio.b, token + " de bruno", keys=MESSAGE_KEYS - {"eliminado"})
     assert (m["es_mio"], m["es_propio"]) == (True, True)
     assert (t["es_mio"], t["es_propio"]) == (False, False)
     for msg, sender in ((m, trio.a), (t, trio.b)):
@@ -43,8 +44,15 @@ def test_mensajes_returns_each_message_with_the_documented_shape(trio, token, fe
     assert [sid(x["id"]) for x in body["mensajes"]][-2:] == [sid(mine["id"]), sid(theirs["id"])], "ascending"
 
 
+@BOTH_FORMS
+@pytest.mark.known_difference(known.NO_ELIMINADO)
+def test_mensajes_carry_eliminado_false(trio, token, fetch):
+    sent = trio.a.enviar_ok(trio.conv, token)
+    found = [m for m in expect(fetch(trio.a, trio.conv), 200)["mensajes"] if sid(m["id"]) == sid(sent["id"])]
+    assert found and found[0].get("eliminado") is False, found
+
+
 @QUERY
-@pytest.mark.known_difference(known.STATUS_500)
 def test_mensajes_query_without_conversacion_id_answers_400(trio):
     expect_error(trio.a.get("/api/chat/mensajes"), 400, "Falta conversacion_id")
 
@@ -79,7 +87,6 @@ def test_mensajes_refuses_a_non_participant_with_403(trio, fetch):
     expect_error(fetch(trio.c, trio.conv), 403, "No tienes acceso a esta conversación")
 
 
-@pytest.mark.known_difference(known.STATUS_500)
 @pytest.mark.parametrize("conv", ["no-es-un-id", "999999999", "00000000-0000-0000-0000-000000000000",
                                   "1;DROP TABLE usuarios"])
 @BOTH_FORMS

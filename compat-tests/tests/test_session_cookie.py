@@ -73,8 +73,7 @@ def test_the_login_cookie_is_a_flask_session_with_the_login_keys(minter, setting
 def test_login_keeps_the_other_keys_of_an_existing_session(minter, settings, http, password_user):
     user = password_user.user
     before = {"csrf_token": "a1b2c3", "theme": "oscuro"}
-    r = http.post("/", data={"usuario": user.login or user.rut, "password": user.password},
-                  cookie=minter.header(before), headers={"Origin": settings.origin})
+    r = http.login(user.login or user.rut, user.password, cookie=minter.header(before))
     expect(r, 302)
     session = minter.read(Http.set_cookie_value(r, settings.cookie_name), max_age=settings.session_lifetime)
     assert session["usuario_id"] == user.rut

@@ -36,9 +36,19 @@ def test_a_socket_without_a_valid_session_is_refused_with_connect_error(sockets,
     client = sockets.client(cookie=cookie, transports=[transport])
     with pytest.raises(SocketConnectionError):
         client.connect()
-    assert client.connect_error == {"message": "No autenticado"}, f"CONNECT_ERROR payload: {client.connect_error!r}"
+    assert client.connect_error is not None, "refused with a CONNECT_ERROR packet"
     assert not client.connected
     assert not client.received("conectado")
+
+
+@CONNECT
+@SINGLE_TRANSPORT
+@pytest.mark.known_difference(known.CONNECT_ERROR_TEXT)
+def test_the_connect_error_of_a_refused_socket_says_no_autenticado(sockets, transport):
+    client = sockets.client(cookie=None, transports=[transport])
+    with pytest.raises(SocketConnectionError):
+        client.connect()
+    assert client.connect_error == {"message": "No autenticado"}, f"CONNECT_ERROR payload: {client.connect_error!r}"
 
 
 @ORIGIN

@@ -215,4 +215,13 @@ mod tests {
         assert!(PAGINA_CHAT.contains(r#"data-usuario-id="{{usuario_id}}""#));
         assert!(PAGINA_CHAT.contains("/static/js/chat.js"));
     }
+
+    #[test]
+    fn the_page_serves_any_chat_js_without_our_static_folder() {
+        // Enter submits #form-enviar-mensaje (implicit submission of a one-line field), as on
+        // the original page; our chat.js turns it into a textarea itself.
+        assert!(PAGINA_CHAT.contains(r#"<input type="text" id="input-mensaje""#));
+        // «hidden» hides without css/chat.css (STATIC_DIR at Flask's static folder).
+        assert!(PAGINA_CHAT.contains(".hidden { display: none !important; }"));
+    }
 }

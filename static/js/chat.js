@@ -30,6 +30,24 @@
 
   const $ = (id) => document.getElementById(id);
 
+  /**
+   * La página trae #input-mensaje como campo de una línea, donde Intro envía el formulario con
+   * cualquier chat.js (el original solo escucha «submit»). Este lo cambia por un área de texto
+   * con los mismos atributos: Intro envía (alPulsarTecla), Mayús+Intro salta de línea.
+   */
+  function entradaMultilinea(campo) {
+    if (campo.tagName === 'TEXTAREA') return campo;
+    const area = document.createElement('textarea');
+    for (const atributo of Array.from(campo.attributes)) {
+      if (atributo.name !== 'type') area.setAttribute(atributo.name, atributo.value);
+    }
+    area.rows = 1;
+    area.placeholder = 'Escribe un mensaje… (Mayús+Intro para salto de línea)';
+    area.value = campo.value;
+    campo.replaceWith(area);
+    return area;
+  }
+
   const dom = {
     lista: $('lista-conversaciones'),
     area: $('area-conversacion'),
@@ -38,7 +56,7 @@
     chatNombre: $('chat-nombre'),
     chatInfo: $('chat-info'),
     chatAvatar: $('chat-avatar'),
-    entrada: $('input-mensaje'),
+    entrada: entradaMultilinea($('input-mensaje')),
     formulario: $('form-enviar-mensaje'),
     btnNuevoChat: $('btn-nuevo-chat'),
     btnVolver: $('btn-volver'),
@@ -978,7 +996,10 @@
   function iniciar() {
     dom.lista.addEventListener('click', alElegirConversacion);
     dom.buscarConversacion.addEventListener('input', renderConversaciones);
-    dom.btnVolver.addEventListener('click', cerrarConversacion);
+    dom.btnVolver.addEventListener('click', (evento) => {
+      evento.preventDefault(); // es un enlace a /chat para cualquier otro script
+      cerrarConversacion();
+    });
     dom.formulario.addEventListener('submit', (evento) => {
       evento.preventDefault();
       enviarMensaje();
@@ -993,6 +1014,7 @@
     document.addEventListener('keydown', alPulsarTeclaGlobal);
     document.addEventListener('visibilitychange', alCambiarVisibilidad);
 
+    dom.estadoConexion.classList.remove('hidden'); // oculto para cualquier otro chat.js, que no lo actualiza
     iniciarSocket();
     // Punto de depuración (y de la prueba tests/clients/navegador.mjs, que corta la conexión
     // con socket.io.engine.close()): el socket Socket.IO, o null si la página no lo tiene.

@@ -1,19 +1,29 @@
-// Browser scenario for the chat page (CONTRACT.md §7) with Debian's Chromium and playwright-core.
-//   node navegador.mjs BASE_URL OUTPUT_DIR        (CHROMIUM=/path/to/chromium to override)
-// Ana and Bruno log in through the form, open /chat, start a conversation through the
-// new-chat modal and chat live (list preview and badge, presence, typing, read receipts,
-// messages both ways in under a second, markup shown as text); then Bruno's socket is cut:
-// Ana's next message must still reach him by REST polling, and once the connection is back
-// he is live again with nothing lost or duplicated. Prints one "ok" line per check and the
-// measured times; saves screenshots of both pages in OUTPUT_DIR (also on failure). Exits 1
-// on the first failed check, 2 on bad usage.
+// Browser scenarios for the chat page (CONTRACT.md §7) with Debian's Chromium and playwright-core.
+//   node navegador.mjs BASE_URL OUTPUT_DIR                          (CHROMIUM=/path/to/chromium to override)
+//   node navegador.mjs --teclado BASE_PROPIO BASE_SUSTITUTO OUTPUT_DIR
+// Default scenario: Ana and Bruno log in through the form, open /chat, start a conversation
+// through the new-chat modal and chat live (list preview and badge, presence, typing, read
+// receipts, messages both ways in under a second, markup shown as text); then Bruno's socket is
+// cut: Ana's next message must still reach him by REST polling, and once the connection is back
+// he is live again with nothing lost or duplicated.
+// --teclado: the Enter key sends with both kinds of script, typed with the keyboard. On
+// BASE_PROPIO (our static/js/chat.js) Shift+Enter makes a line break and Enter sends the
+// two-line message; on BASE_SUSTITUTO (a server whose STATIC_DIR is tests/estatico-sustituto:
+// a stand-in chat.js that, like the untouched original, only listens to the form's submit event,
+// and no css/chat.css) Enter in #input-mensaje submits the form, and the page still hides what
+// it must. Each sent message is checked on screen and stored (read back through the API).
+// Prints one "ok" line per check and the measured times; saves screenshots in OUTPUT_DIR (also
+// on failure). Exits 1 on the first failed check, 2 on bad usage.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, salida] = process.argv.slice(2);
-if (!base || !salida) {
-  console.error('uso: node navegador.mjs BASE_URL OUTPUT_DIR');
+const argumentos = process.argv.slice(2);
+const teclado = argumentos[0] === '--teclado';
+const [base, salida] = teclado ? [argumentos[1], argumentos[3]] : argumentos;
+const baseSustituto = teclado ? argumentos[2] : null;
+if (!base || !salida || (teclado && !baseSustituto)) {
+  console.error('uso: node navegador.mjs BASE_URL OUTPUT_DIR\n     node navegador.mjs --teclado BASE_PROPIO BASE_SUSTITUTO OUTPUT_DIR');
   process.exit(2);
 }
 
@@ -67,8 +77,8 @@ async function prepararCorte(usuario) {
   });
 }
 
-async function iniciarSesion({ pagina }, correo) {
-  await pagina.goto(`${base}/`);
+async function iniciarSesion({ pagina }, correo, servidor = base) {
+  await pagina.goto(`${servidor}/`);
   await pagina.fill('input[name="usuario"]', correo);
   await pagina.fill('input[name="password"]', CLAVE);
   await Promise.all([pagina.waitForURL(/\/chat$/), pagina.click('button[type="submit"]')]);
@@ -266,13 +276,99 @@ async function escenario(ana, bruno) {
   ok('sin diálogos ni errores de JavaScript');
 }
 
-async function main() {
-  const navegador = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+/** Los mensajes de la conversación, leídos con la sesión de la página (GET /api/chat/mensajes/<id>). */
+function almacenados({ pagina }, conversacion) {
+  return pagina.evaluate(async (id) => {
+    const respuesta = await fetch(`/api/chat/mensajes/${id}`);
+    return (await respuesta.json()).mensajes.map((m) => m.contenido);
+  }, conversacion);
+}
+
+async function tecladoPropio(ana) {
+  await iniciarSesion(ana, 'ana@weigence.cl');
+  const { pagina } = ana;
+  afirmar(await pagina.evaluate(() => document.getElementById('input-mensaje').tagName) === 'TEXTAREA',
+    'nuestro chat.js no cambió #input-mensaje por un área de texto');
+  await pagina.click('#btn-nuevo-chat');
+  await pagina.locator('#lista-usuarios button.usuario', { hasText: 'Bruno Soto' }).click();
+  await pagina.waitForFunction(() => document.getElementById('chat-nombre').textContent === 'Bruno Soto');
+
+  const primera = `teclado propio ${ETIQUETA}`;
+  const segunda = 'segunda línea';
+  await pagina.click('#input-mensaje');
+  await pagina.keyboard.type(primera);
+  await pagina.keyboard.press('Shift+Enter');
+  await pagina.keyboard.type(segunda);
+  afirmar(await pagina.inputValue('#input-mensaje') === `${primera}\n${segunda}`, 'Mayús+Intro no insertó un salto de línea');
+  await pagina.keyboard.press('Enter');
+  const completo = `${primera}\n${segunda}`;
+  await esperarBurbuja(ana, completo, ESPERA_MS);
+  afirmar(await pagina.inputValue('#input-mensaje') === '', 'el campo no quedó vacío tras enviar');
+  ok('nuestro chat.js: Mayús+Intro salta de línea, Intro envía y el mensaje de dos líneas se muestra');
+  const activa = pagina.locator('#lista-conversaciones button.conversacion.activa');
+  await activa.waitFor();
+  afirmar((await almacenados(ana, await activa.getAttribute('data-id'))).filter((c) => c === completo).length === 1, 'el mensaje no quedó guardado una vez');
+  ok('nuestro chat.js: el mensaje quedó guardado (GET /api/chat/mensajes)');
+}
+
+async function tecladoSustituto(ana) {
+  const { pagina } = ana;
+  await iniciarSesion(ana, 'ana@weigence.cl', baseSustituto);
+  const conversacion = await pagina.evaluate(async () => {
+    const meta = document.querySelector('meta[name="csrf-token"]').getAttribute('content');
+    const r = await fetch('/api/chat/conversacion/crear', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRFToken': meta },
+      body: JSON.stringify({ participantes: [document.body.dataset.usuarioId, '22222222-2'] })
+    });
+    return (await r.json()).conversacion.id;
   });
+  await pagina.goto('about:blank'); // desde /chat, cambiar solo el fragmento no recargaría la página
+  await pagina.goto(`${baseSustituto}/chat#conversacion=${encodeURIComponent(conversacion)}`);
+  await pagina.waitForSelector('#area-conversacion:not(.hidden)');
+  afirmar(await pagina.isHidden('#modal-nuevo-chat') && await pagina.isHidden('#sin-conversacion'),
+    'sin css/chat.css la clase «hidden» no oculta');
+  ok('sustituto: la página oculta con «hidden» aunque /static no tenga nuestro CSS');
+
+  const cabeceras = [];
+  pagina.on('request', (peticion) => {
+    if (peticion.url().endsWith('/api/chat/mensaje/enviar')) cabeceras.push(peticion.headers()['x-csrftoken']);
+  });
+  const texto = `teclado sustituto ${ETIQUETA}`;
+  await pagina.click('#input-mensaje');
+  await pagina.keyboard.type(texto);
+  await pagina.keyboard.press('Enter');
+  await pagina.waitForFunction((t) => Array.from(document.querySelectorAll('#mensajes-contenedor .enviado'))
+    .some((p) => p.textContent === t), texto).catch(() => {
+    throw new Error('sustituto: Intro en #input-mensaje no envió el formulario');
+  });
+  afirmar(await pagina.inputValue('#input-mensaje') === '', 'el campo no quedó vacío tras enviar');
+  const meta = await pagina.getAttribute('meta[name="csrf-token"]', 'content');
+  afirmar(cabeceras.length === 1 && cabeceras[0] === meta, `X-CSRFToken enviado: ${JSON.stringify(cabeceras)}`);
+  ok('sustituto (solo «submit»): Intro envía el formulario, con X-CSRFToken de la meta, y el mensaje se muestra');
+  afirmar((await almacenados(ana, conversacion)).filter((c) => c === texto).length === 1, 'el mensaje no quedó guardado una vez');
+  ok('sustituto: el mensaje quedó guardado (GET /api/chat/mensajes)');
+}
+
+async function escenarioTeclado(navegador) {
+  const propio = await nuevaPagina(navegador, 'teclado-propio');
+  const sustituto = await nuevaPagina(navegador, 'teclado-sustituto');
+  try {
+    await tecladoPropio(propio);
+    await tecladoSustituto(sustituto);
+    for (const u of [propio, sustituto]) {
+      afirmar(u.dialogos.length === 0, `${u.nombre}: se abrió un diálogo: ${u.dialogos.join('; ')}`);
+      afirmar(u.errores.length === 0, `${u.nombre}: errores de JavaScript: ${u.errores.join('; ')}`);
+    }
+    await capturar([propio, sustituto]);
+    console.log('navegador --teclado: todo bien');
+  } catch (error) {
+    await capturar([propio, sustituto], '-fallo');
+    throw error;
+  }
+}
+
+async function escenarioEnVivo(navegador) {
   const ana = await nuevaPagina(navegador, 'ana');
   const bruno = await nuevaPagina(navegador, 'bruno', true);
   try {
@@ -282,6 +378,18 @@ async function main() {
   } catch (error) {
     await capturar([ana, bruno], '-fallo');
     throw error;
+  }
+}
+
+async function main() {
+  const navegador = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  });
+  try {
+    await (teclado ? escenarioTeclado(navegador) : escenarioEnVivo(navegador));
   } finally {
     await navegador.close();
   }
