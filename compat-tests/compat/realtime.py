@@ -116,8 +116,19 @@ class SocketClient:
         self.join(conversacion_id)
 
     def names(self, since=0):
+        """Names of the v1 events received after `since`. A server that also serves Weigence's
+        v2 widget (CONTRACT-v2.md, as weigence-chat does by default) adds that generation's
+        events, which v1 pages ignore; they are left out here."""
         with self._cond:
-            return [n for n, _ in self.events[since:]]
+            return [n for n, _ in self.events[since:] if n not in EVENTOS_V2]
+
+
+# Events only the v2 generation sends (CONTRACT-v2.md §2; `mensaje_visto` and `error` are
+# shared by both).
+EVENTOS_V2 = frozenset({
+    "ws_connected", "joined", "mensaje_nuevo", "reaccion_agregada", "reaccion_eliminada",
+    "mensaje_eliminado", "mensaje_fijado", "mensaje_desfijado",
+})
 
 
 def same_conversation(conversacion_id):
