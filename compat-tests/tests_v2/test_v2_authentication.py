@@ -65,3 +65,4 @@ def test_the_heartbeat_answers_401_without_a_valid_session(http, settings, flask
 def test_the_heartbeat_refreshes_the_caller(trio):
     body = expect(trio.a.post("/api/usuarios/heartbeat", {}), 200)
     assert body.get("success") is True, body
+

@@ -1,6 +1,7 @@
 """CONTRACT-v2.md §1.3 GET /api/chat/history/<rut>: opens (finds or creates) the 1:1 chat with
 the user `rut`, with its newest 50 messages, both read markers and the pinned message."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -93,10 +94,13 @@ def test_a_self_chat_never_captures_other_users_chats(new_user):
 @pytest.mark.known_difference(known.NOT_ATOMIC)
 def test_twenty_concurrent_first_opens_give_one_conversation(new_user, http):
     a, b = new_user("Ana"), new_user("Bruno")
+    clients = [((a, b) if i % 2 else (b, a), http.fresh()) for i in range(20)]
+    start = threading.Barrier(20)
 
     def open_once(i):
-        user, other = (a, b) if i % 2 else (b, a)
-        return expect(user.on(http.fresh()).history(other.rut), 200)["conversacion_id"]
+        (user, other), client = clients[i]
+        start.wait()  # the 20 requests leave together
+        return expect(user.on(client).history(other.rut), 200)["conversacion_id"]
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         ids = {sid(c) for c in pool.map(open_once, range(20))}

@@ -63,6 +63,15 @@ def test_a_message_without_contenido_is_refused_with_400(trio):
     expect_msg(trio.a.send({"destinatario_id": trio.b.rut}), 400, "Mensaje vacio")
 
 
+@pytest.mark.parametrize("how", ["no-body", "text-plain"])
+def test_a_request_without_a_json_body_is_refused(trio, token, how):
+    """400 "Mensaje vacio" in the original (it read a missing body as {}); 415 is as good."""
+    kwargs = {} if how == "no-body" else {"data": '{"contenido": "x"}', "headers": {"Content-Type": "text/plain"}}
+    r = trio.a.send(**kwargs)
+    assert r.status_code in (400, 415), r.text[:300]
+    expect_msg(r, r.status_code)
+
+
 def test_a_message_without_a_destination_is_refused_with_400(trio, token):
     expect_msg(trio.a.send({"contenido": token}), 400, "Falta destinatario")
 

@@ -109,8 +109,11 @@ def test_after_leave_the_rooms_events_stop(sockets, trio, token):
 # send and mensaje_nuevo
 
 @SEND
-def test_send_reaches_the_room_sender_included(sockets, trio, token):
-    a, b = joined(sockets, trio.a, trio.conv), joined(sockets, trio.b, trio.conv)
+@pytest.mark.parametrize("transports", [None, ["websocket"]], ids=["default", "websocket"])
+def test_send_reaches_the_room_sender_included(sockets, trio, token, transports):
+    a, b = sockets(trio.a, transports=transports), sockets(trio.b, transports=transports)
+    a.join(trio.conv)
+    b.join(trio.conv)
     a.emit("send", {"conversacion_id": trio.conv, "contenido": token})
     for client in (a, b):
         assert_m(client.wait("mensaje_nuevo", with_content(token)), trio.conv, trio.a, token)
@@ -277,6 +280,17 @@ def test_reaccion_agregada_carries_the_reaction_counts(sockets, trio, token):
     expect(trio.b.reaccion(m["id"], "👍"), 200)
     ev = a.wait("reaccion_agregada", lambda p: p.get("usuario_id") == trio.b.rut)
     assert ev.get("reacciones") == {"👍": 2}, ev
+
+
+@REACCION
+@pytest.mark.known_difference(known.NO_REACTION_REMOVAL)
+def test_a_removed_reaction_is_announced_as_reaccion_eliminada(sockets, trio, token):
+    m = trio.a.enviar_en(trio.conv, token)
+    a = joined(sockets, trio.a, trio.conv)
+    expect(trio.b.reaccion(m["id"], "👍"), 200)
+    expect(trio.b.quitar_reaccion(m["id"]), 200)
+    ev = a.wait("reaccion_eliminada", mensaje_id_is(m["id"]))
+    assert ev["usuario_id"] == trio.b.rut and not ev.get("reacciones"), ev
 
 
 @ELIMINADO
