@@ -2,6 +2,7 @@
 route (§1), `WidgetSocket`, a Socket.IO client with the widget's `join` (§2), and the v2 JSON
 shapes as assertions. The v2 widget sends no CSRF token and reads `msg` from error bodies."""
 
+import time
 from urllib.parse import quote
 
 from .http import ABSENT, ChatUser, describe, expect, json_of, sid
@@ -144,8 +145,20 @@ class WidgetSocket(SocketClient):
         """A round trip through the server on this socket (see `SocketClient.barrier`)."""
         self.join(conversacion_id)
 
-    def errores(self, since=0):
-        return self.received("error", since=since)
+    def first_of(self, names, since=0):
+        """(name, payload) of the first event after `since` named one of `names` (the answer to
+        an emit, whichever the server chose); fails the test when none arrives in time."""
+        deadline = time.monotonic() + self.settings.timeout
+        with self._cond:
+            while True:
+                for n, p in self.events[since:]:
+                    if n in names:
+                        return n, p
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"none of {names} within {self.settings.timeout}s; "
+                                         f"received {[n for n, _ in self.events[since:]]}")
+                self._cond.wait(left)
 
 
 def msg_is(text):

@@ -41,6 +41,7 @@ def test_v2_routes_answer_401_without_a_valid_session_and_change_nothing(http, s
     if kind in NEEDS_SECRET and flask_cookies is None:
         pytest.skip("needs --secret-key (the test signs its own cookies)")
     mine = trio.a.enviar_en(trio.conv, f"{token} propio")
+    pin_before = trio.a.historial(trio.b)["mensaje_fijado"]
     values = {"b": trio.b.rut, "conv": trio.conv, "msg": mine["id"], "token": token}
     cookie = invalid_cookie(kind, trio.a.user, trio.a.cookie, settings, flask_cookies)
     kwargs = {} if body is None else {"json": _fill(body, values)}
@@ -49,7 +50,7 @@ def test_v2_routes_answer_401_without_a_valid_session_and_change_nothing(http, s
     after = trio.a.historial(trio.b)
     assert [m["contenido"] for m in after["mensajes"] if m["contenido"].startswith(token)] == [f"{token} propio"], \
         "the message is still there and nothing was added"
-    assert after["mensaje_fijado"] is None
+    assert after["mensaje_fijado"] == pin_before
 
 
 @pytest.mark.contract("1.11", "POST /api/usuarios/heartbeat")

@@ -33,18 +33,21 @@ def test_the_list_names_the_other_member_and_the_last_message(trio, token):
 
 
 @LISTA
-def test_an_opened_chat_without_messages_is_listed_empty(trio):
-    c = trio.a.entrada(trio.conv)
-    assert c is not None, f"conversation {trio.conv} not listed"
+def test_an_opened_chat_without_messages_is_listed_empty(new_user):
+    a, b = new_user("Ana"), new_user("Bruno")
+    conv = a.abrir(b)
+    c = a.entrada(conv)
+    assert c is not None, f"conversation {conv} not listed"
     assert c["ultimo_mensaje"] == "" and c["fecha"] is None and c["unread"] == 0, c
 
 
 @LISTA
 def test_unread_counts_the_others_messages_until_seen(trio, token, sockets):
+    before_a, before_b = trio.a.entrada(trio.conv)["unread"], trio.b.entrada(trio.conv)["unread"]
     sent = [trio.b.enviar_en(trio.conv, f"{token} {i}") for i in range(3)]
     trio.a.enviar_en(trio.conv, f"{token} mio")
-    assert trio.a.entrada(trio.conv)["unread"] == 3
-    assert trio.b.entrada(trio.conv)["unread"] == 1
+    assert trio.a.entrada(trio.conv)["unread"] == before_a + 3
+    assert trio.b.entrada(trio.conv)["unread"] == before_b + 1
     client = sockets(trio.a)
     client.join(trio.conv)
     since = client.mark()
