@@ -12,14 +12,17 @@ from compat.cookies import FlaskCookies
 from compat.http import ChatUser, Http
 from compat.parity import ParityTable
 from compat.realtime import SocketClient
-from compat.settings import SettingsError, add_options, read_settings
+from compat.settings import SettingsError, add_options, generacion_of, read_settings
 from compat.users import DatabaseUsers, FileUsers, NeedsFreshUsers, Sessions
 
 NEEDS_DATABASE = "needs --database-url (fresh users that nobody has talked to)"
 NEEDS_SECRET = "needs --secret-key (the test signs its own cookies)"
 NEEDS_PASSWORD = "needs a user with a known password (--database-url, or passwords in --users-file)"
 
-DEFAULT_JUNIT = Path(__file__).parent / "test-output" / "compat.xml"
+HERE = Path(__file__).parent
+DEFAULT_JUNIT = HERE / "test-output" / "compat.xml"
+# Each generation's tests: `--generacion v1` (the default) runs tests/, `--generacion v2` tests_v2/.
+SECTIONS = {"v1": "tests", "v2": "tests_v2"}
 
 
 def pytest_addoption(parser):
@@ -33,6 +36,15 @@ def pytest_configure(config):
         DEFAULT_JUNIT.parent.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(DEFAULT_JUNIT)
     config.pluginmanager.register(ParityTable(config), "compat-parity-table")
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Collects only the section of the generation asked for."""
+    generacion = generacion_of(config)
+    for other, folder in SECTIONS.items():
+        if other != generacion and collection_path == HERE / folder:
+            return True
+    return None
 
 
 def pytest_sessionstart(session):

@@ -86,7 +86,9 @@ class ParityTable:
             return
         tr = terminalreporter
         mode = "legacy mode: known differences allowed" if self.config.getoption("legacy") else "strict"
-        tr.section(f"contract parity ({mode})")
+        settings = getattr(self.config, "compat_settings", None)
+        contract = "CONTRACT-v2.md" if settings and settings.generacion == "v2" else "CONTRACT.md"
+        tr.section(f"contract parity, {contract} ({mode})")
         width = max(len(name) for _, name, _, _ in rows)
         tr.write_line(f"{'§':<4} {'contract item':<{width}}  {'result':<17} tests")
         for section, name, result, counts in rows:

@@ -94,7 +94,7 @@ class SocketClient:
                 for n, p in self.events[since:]:
                     if n == name and (match is None or match(p)):
                         return p
-                    if n == "error" and isinstance(p, dict) and p.get("mensaje") == RATE_LIMITED:
+                    if n == "error" and isinstance(p, dict) and RATE_LIMITED in (p.get("mensaje"), p.get("msg")):
                         raise AssertionError(f"rate limited by the server while waiting for {name!r} "
                                              "(raise its limits, see README.md)")
                 left = deadline - time.monotonic()

@@ -19,8 +19,12 @@ OPTIONS = [
     ("--auth", "COMPAT_AUTH", None,
      "how test users sign in: 'cookie' (needs --secret-key) or 'form' (POST / with a password); "
      "default: cookie when --secret-key is given, else form"),
-    ("--cookie-name", "COMPAT_COOKIE_NAME", "session",
-     "name of the Flask session cookie (SESSION_COOKIE_NAME)"),
+    ("--generacion", "COMPAT_GENERACION", "v1",
+     "the API generation to check: 'v1' (CONTRACT.md: the /chat page) or 'v2' (CONTRACT-v2.md: "
+     "the floating widget)"),
+    ("--cookie-name", "COMPAT_COOKIE_NAME", None,
+     "name of the Flask session cookie (SESSION_COOKIE_NAME); default 'session' for v1, "
+     "'weigence_session' for v2"),
     ("--session-lifetime", "COMPAT_SESSION_LIFETIME", str(DEFAULT_LIFETIME),
      "the server's PERMANENT_SESSION_LIFETIME in seconds (for the expired-cookie tests)"),
     ("--origin", "COMPAT_ORIGIN", None,
@@ -30,9 +34,9 @@ OPTIONS = [
     ("--max-message-chars", "COMPAT_MAX_MESSAGE_CHARS", "2000",
      "the server's message length limit in characters (MAX_MESSAGE_CHARS)"),
     ("--socketio-path", "COMPAT_SOCKETIO_PATH", "socket.io", "Socket.IO path"),
-    ("--sio-transports", "COMPAT_SIO_TRANSPORTS", "polling,websocket",
-     "Socket.IO transports the clients use: 'polling,websocket' (upgrade, as browsers do), "
-     "'websocket' or 'polling'"),
+    ("--sio-transports", "COMPAT_SIO_TRANSPORTS", None,
+     "Socket.IO transports the clients use: 'polling,websocket' (upgrade, as v1 browsers do; "
+     "the v1 default), 'polling' (as the v2 widget; the v2 default) or 'websocket'"),
     ("--timeout", "COMPAT_TIMEOUT", "10",
      "seconds to wait for an HTTP answer, a Socket.IO connection or an expected event"),
 ]
@@ -64,8 +68,21 @@ def origin_of(url):
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# What differs between the generations when no option says otherwise.
+GENERATIONS = {
+    "v1": {"cookie_name": "session", "sio_transports": "polling,websocket"},
+    "v2": {"cookie_name": "weigence_session", "sio_transports": "polling"},
+}
+
+
+def generacion_of(config):
+    """The generation asked for (before the settings are checked), default v1."""
+    return (config.getoption("generacion") or os.environ.get("COMPAT_GENERACION") or "v1").strip()
+
+
 @dataclass(frozen=True)
 class Settings:
+    generacion: str
     base_url: str
     secret_key: str | None
     database_url: str | None
@@ -89,6 +106,12 @@ class SettingsError(Exception):
 
 def read_settings(config):
     raw = {flag: _value(config, flag, env, default) for flag, env, default, _ in OPTIONS}
+    generacion = raw["--generacion"].strip()
+    if generacion not in GENERATIONS:
+        raise SettingsError(f"--generacion must be 'v1' or 'v2', not {generacion!r}")
+    defaults = GENERATIONS[generacion]
+    raw["--cookie-name"] = raw["--cookie-name"] or defaults["cookie_name"]
+    raw["--sio-transports"] = raw["--sio-transports"] or defaults["sio_transports"]
     base_url = (raw["--base-url"] or "").rstrip("/")
     if not base_url:
         raise SettingsError("--base-url (or COMPAT_BASE_URL) is required: the URL of the server under test")
@@ -114,6 +137,7 @@ def read_settings(config):
     except ValueError as e:
         raise SettingsError(f"bad number: {e}") from None
     return Settings(
+        generacion=generacion,
         base_url=base_url,
         secret_key=raw["--secret-key"],
         database_url=raw["--database-url"],

@@ -93,6 +93,13 @@ class DatabaseUsers:
             with self._conn.transaction():
                 ids = [row[0] for row in self._conn.execute(
                     f"SELECT DISTINCT conversacion_id FROM {part} WHERE usuario_id = ANY(%s)", (ruts,))]
+                # v2's reactions (no foreign keys in the original's delta): ours and those on
+                # messages of these conversations.
+                reactions = "chat_reacciones" if conv.startswith("chat_") else "reacciones_chat"
+                if self._conn.execute("SELECT to_regclass(%s) IS NOT NULL", (reactions,)).fetchone()[0]:
+                    self._conn.execute(
+                        f"DELETE FROM {reactions} WHERE usuario_id = ANY(%s) OR mensaje_id IN "
+                        f"(SELECT id FROM {msg} WHERE conversacion_id = ANY(%s))", (ruts, ids))
                 self._conn.execute(f"DELETE FROM {msg} WHERE conversacion_id = ANY(%s) OR usuario_id = ANY(%s)", (ids, ruts))
                 self._conn.execute(f"DELETE FROM {part} WHERE conversacion_id = ANY(%s) OR usuario_id = ANY(%s)", (ids, ruts))
                 self._conn.execute(f"DELETE FROM {conv} WHERE id = ANY(%s){by_creator}",
@@ -163,6 +170,10 @@ class Sessions:
             if not user.password:
                 raise RuntimeError(f"user {user.rut} has no password: give --secret-key or a password in the users file")
             cookie = self.login(user.login or user.rut, user.password)
+            if self._settings.generacion == "v2":
+                # The widget sends no CSRF token (CONTRACT-v2.md §5) and v2 has no /chat page.
+                self._cache[user.rut] = (cookie, None)
+                return self._cache[user.rut]
             cookie, token, r = csrf.from_page(self._http, "/chat", cookie, self._settings.cookie_name)
             assert r.status_code == 200, f"GET /chat as {user.rut} after the login: {r.status_code}"
             self._cache[user.rut] = (cookie, token)
@@ -173,5 +184,6 @@ class Sessions:
         r = self._http.login(usuario, password, remember)
         assert r.status_code == 302, f"login as {usuario!r} failed: {r.status_code} {r.text[:300]}"
         value = self._http.set_cookie_value(r, self._settings.cookie_name)
-        assert value, f"login as {usuario!r} set no {self._settings.cookie_name} cookie"
+        assert value, (f"login as {usuario!r} set no {self._settings.cookie_name} cookie (give the name the "
+                       "login sets with --cookie-name)")
         return f"{self._settings.cookie_name}={value}"
