@@ -201,7 +201,7 @@ def test_a_blank_socket_send_is_refused_and_stores_nothing(sockets, trio):
     a = joined(sockets, trio.a, trio.conv)
     since = a.mark()
     a.emit("send", {"conversacion_id": trio.conv, "contenido": "   "})
-    a.wait("error", since=since)
+    a.wait("error", msg_is("No se pudo enviar el mensaje"), since=since)
     a.barrier(trio.conv)
     assert not a.received("mensaje_nuevo", since=since)
 

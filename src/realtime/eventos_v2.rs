@@ -115,6 +115,7 @@ async fn enviar<A: Adapter>(
             .and_then(Value::as_object)
             .and_then(|o| o.get(clave))
     };
+    let contenido_en_blanco = matches!(campo("contenido"), Some(Value::String(t)) if !t.is_empty());
     let envio = Envio {
         conversacion: conversacion_presente(&datos),
         contenido: campo("contenido"),
@@ -132,6 +133,11 @@ async fn enviar<A: Adapter>(
         }
         Err(e) => {
             let texto = match e {
+                // As the original: a missing field is "Faltan datos"; text that is only blanks
+                // fails the send.
+                ErrorChat::MensajeVacio if contenido_en_blanco => {
+                    "No se pudo enviar el mensaje".to_owned()
+                }
                 ErrorChat::MensajeVacio | ErrorChat::FaltaDestino => "Faltan datos".to_owned(),
                 ErrorChat::DemasiadoLargo
                 | ErrorChat::DemasiadasSolicitudes(_)
