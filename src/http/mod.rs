@@ -211,6 +211,13 @@ async fn atender_con_limite<E: Endpoint>(
                 "Archivo demasiado grande",
             ));
         }
+        // Any Content-Type is accepted (the type comes from the bytes); none means raw bytes.
+        if !req.headers().contains_key(poem::http::header::CONTENT_TYPE) {
+            req.headers_mut().insert(
+                poem::http::header::CONTENT_TYPE,
+                poem::http::HeaderValue::from_static("application/octet-stream"),
+            );
+        }
         return ep.call(req).await.map(IntoResponse::into_response);
     }
     if declarado.is_some_and(|n| n > max as u64) {
