@@ -3,9 +3,10 @@
 //! rule (membership on every request, limits, types) lives in
 //! [`ChatService`](crate::service::ChatService).
 
-use poem::Body;
+use poem::{Body, IntoResponse, Response};
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::{Binary, Json};
+use poem_openapi::payload::{Binary, Json, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::Value;
 
@@ -14,13 +15,34 @@ use super::sesion::{Ambas, Autenticado};
 use crate::contrato::propia::*;
 use crate::service::Subida;
 
+/// The bytes of a download, streamed; documented as any media type (the type decided at upload
+/// is in `Content-Type`).
+pub struct Bytes(Body);
+
+impl Payload for Bytes {
+    const CONTENT_TYPE: &'static str = "*/*";
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            format: Some("binary"),
+            ..MetaSchema::new("string")
+        }))
+    }
+}
+
+impl IntoResponse for Bytes {
+    fn into_response(self) -> Response {
+        Response::builder().body(self.0)
+    }
+}
+
 /// A download: the bytes, streamed, with their real type and safe headers.
 #[derive(ApiResponse)]
 pub enum Descarga {
     /// The file.
     #[oai(status = 200)]
     Archivo(
-        Binary<Body>,
+        Bytes,
         /// The type decided from the bytes at upload.
         #[oai(header = "Content-Type")]
         String,
@@ -156,7 +178,7 @@ impl PropiaApi {
     async fn descargar(&self, yo: Autenticado<Ambas>, id: Path<String>) -> Api<Descarga> {
         let (adjunto, lectura) = yo.servicio.descargar_adjunto(&yo.actor, &id.0).await?;
         Ok(Descarga::Archivo(
-            Binary(Body::from_async_read(lectura)),
+            Bytes(Body::from_async_read(lectura)),
             adjunto.tipo.clone(),
             disposicion(&adjunto.nombre),
             "nosniff".into(),
