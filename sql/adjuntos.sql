@@ -1,6 +1,6 @@
 -- Attachments (additive, optional): one row per file or image a message carries. The bytes live
 -- in UPLOAD_DIR or the S3 bucket under `clave`; this table holds what the server needs to serve
--- them. Applied by `scripts/migrate` and the demo; safe to run twice. Without it uploads answer
+-- them (and `miniatura`, the key of an image's thumbnail). Applied by `scripts/migrate` and the demo; safe to run twice. Without it uploads answer
 -- 503 naming this file. Uses the messages' and conversations' id types (both variants).
 DO $$
 DECLARE
@@ -24,7 +24,9 @@ BEGIN
                                 tipo text NOT NULL,
                                 tamano bigint NOT NULL,
                                 clave text NOT NULL,
+                                miniatura text,
                                 fecha_creacion timestamptz NOT NULL DEFAULT now())', t[3], tipo_m, tipo_c);
+            EXECUTE format('ALTER TABLE %I ADD COLUMN IF NOT EXISTS miniatura text', t[3]);
             EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (conversacion_id)', t[3] || '_conv_idx', t[3]);
         END IF;
     END LOOP;

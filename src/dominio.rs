@@ -265,6 +265,8 @@ pub struct Adjunto {
     pub tamano: i64,
     /// Where the bytes are in the object storage.
     pub clave: String,
+    /// Where its thumbnail is (PNG), for images that could be decoded.
+    pub miniatura: Option<String>,
 }
 
 /// A user's login record.

@@ -19,6 +19,14 @@ fn png() -> Vec<u8> {
     v
 }
 
+/// A real 1x1 PNG (decodes, so it gets a thumbnail).
+fn png_real() -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+        .unwrap()
+}
+
 /// Where the test looks for leftovers.
 enum Objetos {
     Carpeta(PathBuf),
@@ -89,6 +97,11 @@ async fn escenario(app: &TestApp, objetos: &Objetos) {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["adjunto"]["tipo"], "image/png");
     assert_eq!(b["adjunto"]["es_imagen"], true);
+    assert_eq!(
+        b["adjunto"]["miniatura_url"],
+        Value::Null,
+        "bytes that do not decode: no thumbnail"
+    );
     assert_eq!(b["mensaje"]["contenido"], "foto.png");
     let url = b["adjunto"]["url"].as_str().unwrap().to_owned();
     let r = app
@@ -213,6 +226,36 @@ async fn escenario(app: &TestApp, objetos: &Objetos) {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(objetos.contar().await, 3);
+    // A real image gets a PNG thumbnail, for members only.
+    let (s, b) = subir(app, ANA, &conv, "real.png", None, png_real().into()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let miniatura = b["adjunto"]["miniatura_url"].as_str().unwrap().to_owned();
+    let r = app
+        .req(Method::GET, &miniatura, Some(BRUNO))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let r = app
+        .req(Method::GET, &miniatura, Some(CARLA))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .req(Method::GET, &format!("{url}/miniatura"), Some(BRUNO))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "no thumbnail for undecodable bytes"
+    );
+    assert_eq!(objetos.contar().await, 5, "the image and its thumbnail");
     if let Objetos::Carpeta(raiz) = objetos {
         for p in archivos(raiz.parent().unwrap()) {
             assert!(
@@ -232,11 +275,11 @@ async fn escenario(app: &TestApp, objetos: &Objetos) {
         .batch_execute(&format!("ALTER TABLE {adj} RENAME TO {adj}_fuera"))
         .await
         .unwrap();
-    let (s, b) = subir(app, ANA, &conv, "foto.png", None, png().into()).await;
+    let (s, b) = subir(app, ANA, &conv, "foto.png", None, png_real().into()).await;
     assert!(s.is_server_error(), "{s} {b}");
     assert_eq!(b["success"], false);
     assert_eq!(mensajes(app).await, antes, "no message");
-    assert_eq!(objetos.contar().await, 3, "no orphan object");
+    assert_eq!(objetos.contar().await, 5, "no orphan object nor thumbnail");
 }
 
 /// A raw HTTP/1.1 upload as Ana: headers, then (when `trozos` is given) that many bytes of a

@@ -6,6 +6,7 @@ use poem_openapi::Object;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Nulable;
 use super::v1::MensajeJson;
 use crate::dominio::{Adjunto, Coincidencia, FIN_RESALTADO, INICIO_RESALTADO, Id, Mensaje};
 use crate::service::PaginaBusqueda;
@@ -129,6 +130,8 @@ pub struct AdjuntoJson {
     pub es_imagen: bool,
     /// Where to download it (members only).
     pub url: String,
+    /// Where its PNG thumbnail is (images that could be decoded), else null.
+    pub miniatura_url: Nulable<String>,
 }
 
 impl From<&Adjunto> for AdjuntoJson {
@@ -142,6 +145,11 @@ impl From<&Adjunto> for AdjuntoJson {
             tamano: a.tamano,
             es_imagen: a.tipo.starts_with("image/"),
             url: format!("/api/chat/adjuntos/{}", a.id),
+            miniatura_url: Nulable(
+                a.miniatura
+                    .as_ref()
+                    .map(|_| format!("/api/chat/adjuntos/{}/miniatura", a.id)),
+            ),
         }
     }
 }

@@ -52,9 +52,9 @@ pub enum Descarga {
         /// Always `nosniff`.
         #[oai(header = "X-Content-Type-Options")]
         String,
-        /// Size in bytes.
+        /// Size in bytes (the file's; thumbnails are sent chunked).
         #[oai(header = "Content-Length")]
-        i64,
+        Option<i64>,
         /// Private: members only, revalidated on every request.
         #[oai(header = "Cache-Control")]
         String,
@@ -176,13 +176,34 @@ impl PropiaApi {
     /// streamed, with `Content-Disposition: attachment` and `X-Content-Type-Options: nosniff`.
     #[oai(path = "/adjuntos/:id", method = "get")]
     async fn descargar(&self, yo: Autenticado<Ambas>, id: Path<String>) -> Api<Descarga> {
-        let (adjunto, lectura) = yo.servicio.descargar_adjunto(&yo.actor, &id.0).await?;
+        let (adjunto, lectura) = yo
+            .servicio
+            .descargar_adjunto(&yo.actor, &id.0, false)
+            .await?;
         Ok(Descarga::Archivo(
             Bytes(Body::from_async_read(lectura)),
             adjunto.tipo.clone(),
             disposicion(&adjunto.nombre),
             "nosniff".into(),
-            adjunto.tamano,
+            Some(adjunto.tamano),
+            "private, no-store".into(),
+        ))
+    }
+
+    /// An image attachment's thumbnail (PNG, at most 320 px a side), with the same checks and
+    /// headers as the download; 404 when it has none.
+    #[oai(path = "/adjuntos/:id/miniatura", method = "get")]
+    async fn miniatura(&self, yo: Autenticado<Ambas>, id: Path<String>) -> Api<Descarga> {
+        let (adjunto, lectura) = yo
+            .servicio
+            .descargar_adjunto(&yo.actor, &id.0, true)
+            .await?;
+        Ok(Descarga::Archivo(
+            Bytes(Body::from_async_read(lectura)),
+            "image/png".into(),
+            disposicion(&format!("miniatura-{}.png", adjunto.id)),
+            "nosniff".into(),
+            None,
             "private, no-store".into(),
         ))
     }

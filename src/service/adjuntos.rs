@@ -30,6 +30,8 @@ pub const TIPOS_DEFECTO: &[&str] = &[
 const MAX_NOMBRE: usize = 120;
 /// Bytes looked at to decide the type.
 const CABECERA: usize = 512;
+/// Largest side of a thumbnail, in pixels.
+pub const LADO_MINIATURA: u32 = 320;
 
 /// Attachment settings and storage.
 pub struct Adjuntos {
@@ -197,14 +199,19 @@ impl ChatService {
         {
             return Err(ErrorChat::TipoNoPermitido);
         }
-        ajustes
+        let miniatura = match miniatura(&temporal.0, tipo).await {
+            Some(png) => Some(guardar_miniatura(ajustes, png).await?),
+            None => None,
+        };
+        if let Err(e) = ajustes
             .almacen
             .guardar(&clave, &temporal.0, tamano, tipo)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "no se pudo guardar el adjunto");
-                ErrorChat::NoDisponible
-            })?;
+        {
+            tracing::error!(error = %e, "no se pudo guardar el adjunto");
+            borrar(ajustes, miniatura.as_deref()).await;
+            return Err(ErrorChat::NoDisponible);
+        }
         let contenido = texto.map(str::to_owned).unwrap_or_else(|| nombre.clone());
         let guardado = self
             .store
@@ -221,15 +228,15 @@ impl ChatService {
                     tipo,
                     tamano: tamano as i64,
                     clave: &clave,
+                    miniatura: miniatura.as_deref(),
                 },
             )
             .await;
         let (mensaje, adjunto) = match guardado {
             Ok(hecho) => hecho,
             Err(e) => {
-                if let Err(e) = ajustes.almacen.borrar(&clave).await {
-                    tracing::error!(error = %e, "no se pudo borrar el objeto de una subida fallida");
-                }
+                borrar(ajustes, Some(&clave)).await;
+                borrar(ajustes, miniatura.as_deref()).await;
                 return Err(e.into());
             }
         };
@@ -238,12 +245,14 @@ impl ChatService {
         Ok((mensaje, adjunto))
     }
 
-    /// An attachment and its bytes, for a participant of its conversation now (404 when
-    /// missing or its message was deleted, 403 otherwise).
+    /// An attachment and its bytes (or its thumbnail's, a PNG, with `miniatura`), for a
+    /// participant of its conversation now (404 when missing, when its message was deleted or
+    /// when it has no thumbnail; 403 for others).
     pub async fn descargar_adjunto(
         &self,
         actor: &Actor,
         id: &str,
+        miniatura: bool,
     ) -> Resultado<(Adjunto, Lectura)> {
         self.limitar(actor)?;
         let ajustes = self.adjuntos.as_ref().ok_or(ErrorChat::NoDisponible)?;
@@ -259,7 +268,15 @@ impl ChatService {
         if !participa {
             return Err(ErrorChat::SinAccesoMensaje);
         }
-        let lectura = ajustes.almacen.abrir(&adjunto.clave).await.map_err(|e| {
+        let clave = if miniatura {
+            adjunto
+                .miniatura
+                .clone()
+                .ok_or(ErrorChat::AdjuntoNoEncontrado)?
+        } else {
+            adjunto.clave.clone()
+        };
+        let lectura = ajustes.almacen.abrir(&clave).await.map_err(|e| {
             tracing::error!(error = %e, adjunto = adjunto.id, "no se pudo leer el adjunto");
             ErrorChat::NoDisponible
         })?;
@@ -280,6 +297,72 @@ impl ChatService {
             .await?;
         Ok(self.store.adjuntos(&id).await?)
     }
+}
+
+/// Removes an object after a failed upload (logged when that fails too).
+async fn borrar(ajustes: &Adjuntos, clave: Option<&str>) {
+    if let Some(clave) = clave
+        && let Err(e) = ajustes.almacen.borrar(clave).await
+    {
+        tracing::error!(error = %e, "no se pudo borrar el objeto de una subida fallida");
+    }
+}
+
+/// Stores a thumbnail under a fresh key; returns the key.
+async fn guardar_miniatura(ajustes: &Adjuntos, png: Vec<u8>) -> Resultado<String> {
+    let clave = clave_nueva()?;
+    let temporal = Temporal(ajustes.almacen.temporal().join(&clave));
+    let fallo = |e: std::io::Error| {
+        tracing::error!(error = %e, "no se pudo guardar la miniatura");
+        ErrorChat::NoDisponible
+    };
+    tokio::fs::write(&temporal.0, &png).await.map_err(fallo)?;
+    ajustes
+        .almacen
+        .guardar(&clave, &temporal.0, png.len() as u64, "image/png")
+        .await
+        .map_err(fallo)?;
+    Ok(clave)
+}
+
+/// A PNG thumbnail (at most [`LADO_MINIATURA`] pixels a side) of a PNG or JPEG file, decoded
+/// off the async threads with bounded dimensions and memory; `None` for other types, for
+/// images that do not decode, and in builds without the `miniaturas` feature.
+#[cfg(feature = "miniaturas")]
+async fn miniatura(ruta: &std::path::Path, tipo: &str) -> Option<Vec<u8>> {
+    use image::ImageFormat;
+    let formato = match tipo {
+        "image/png" => ImageFormat::Png,
+        "image/jpeg" => ImageFormat::Jpeg,
+        _ => return None,
+    };
+    let ruta = ruta.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut lector = image::ImageReader::open(&ruta).ok()?;
+        lector.set_format(formato);
+        let mut limites = image::Limits::default();
+        limites.max_image_width = Some(12_000);
+        limites.max_image_height = Some(12_000);
+        limites.max_alloc = Some(256 * 1024 * 1024);
+        lector.limits(limites);
+        let mut imagen = lector.decode().ok()?;
+        // Only ever smaller (thumbnail() would enlarge a small image).
+        if imagen.width() > LADO_MINIATURA || imagen.height() > LADO_MINIATURA {
+            imagen = imagen.thumbnail(LADO_MINIATURA, LADO_MINIATURA);
+        }
+        let mut png = std::io::Cursor::new(Vec::new());
+        imagen.write_to(&mut png, ImageFormat::Png).ok()?;
+        Some(png.into_inner())
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Without the `miniaturas` feature there are no thumbnails.
+#[cfg(not(feature = "miniaturas"))]
+async fn miniatura(_ruta: &std::path::Path, _tipo: &str) -> Option<Vec<u8>> {
+    None
 }
 
 /// Streams the body to the staging file, deciding the type from the first bytes and stopping
@@ -370,6 +453,23 @@ mod tests {
             nombre_seguro(Some(&"x".repeat(500))).chars().count(),
             MAX_NOMBRE
         );
+    }
+
+    #[cfg(feature = "miniaturas")]
+    #[tokio::test]
+    async fn thumbnails_shrink_large_images_only_and_skip_undecodable_ones() {
+        let dir = std::env::temp_dir().join(format!("wc-miniatura-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let grande = dir.join("grande.png");
+        image::RgbImage::new(1000, 500).save(&grande).unwrap();
+        let png = miniatura(&grande, "image/png").await.unwrap();
+        let hecha = image::load_from_memory(&png).unwrap();
+        assert_eq!((hecha.width(), hecha.height()), (LADO_MINIATURA, 160));
+        let falsa = dir.join("falsa.png");
+        std::fs::write(&falsa, b"\x89PNG\r\n\x1a\nbasura").unwrap();
+        assert!(miniatura(&falsa, "image/png").await.is_none());
+        assert!(miniatura(&grande, "application/pdf").await.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub struct NuevoAdjunto<'a> {
     pub tamano: i64,
     /// Where the bytes already are in the object storage.
     pub clave: &'a str,
+    /// Where its thumbnail already is, when it has one.
+    pub miniatura: Option<&'a str>,
 }
 
 /// A message found by id, and whether the asking user participates in its conversation.

@@ -510,6 +510,7 @@ impl Esquema {
                     "tipo",
                     "tamano",
                     "clave",
+                    "miniatura",
                 ]
                 .iter()
                 .all(|col| c.contains_key(*col))
@@ -963,7 +964,7 @@ impl Consultas {
         };
         let columnas_adjunto = |a: &str| {
             format!(
-                "{a}.id, {a}.mensaje_id::text, {a}.conversacion_id::text, {a}.nombre, {a}.tipo, {a}.tamano, {a}.clave"
+                "{a}.id, {a}.mensaje_id::text, {a}.conversacion_id::text, {a}.nombre, {a}.tipo, {a}.tamano, {a}.clave, {a}.miniatura"
             )
         };
         let adjunto_visible = format!(
@@ -974,8 +975,8 @@ impl Consultas {
         Consultas {
             buscar,
             insertar_adjunto: format!(
-                "INSERT INTO {adj} (mensaje_id, conversacion_id, nombre, tipo, tamano, clave) \
-                 VALUES ($1::text::{mid}, $2::text::{cid}, $3, $4, $5, $6) RETURNING {}",
+                "INSERT INTO {adj} (mensaje_id, conversacion_id, nombre, tipo, tamano, clave, miniatura) \
+                 VALUES ($1::text::{mid}, $2::text::{cid}, $3, $4, $5, $6, $7) RETURNING {}",
                 columnas_adjunto(adj)
             ),
             adjunto: format!(
@@ -1550,6 +1551,7 @@ impl ChatStore for PostgresStore {
                         (&adjunto.tipo, TEXT),
                         (&adjunto.tamano, Type::INT8),
                         (&adjunto.clave, TEXT),
+                        (&adjunto.miniatura, TEXT),
                     ],
                 )
                 .await
@@ -1577,7 +1579,7 @@ impl ChatStore for PostgresStore {
             .await?;
         filas
             .first()
-            .map(|f| Ok((adjunto_de(f, p.kinds)?, f.get(7))))
+            .map(|f| Ok((adjunto_de(f, p.kinds)?, f.get(8))))
             .transpose()
     }
 
@@ -1635,6 +1637,7 @@ fn adjunto_de(fila: &Row, kinds: IdKinds) -> StoreResult<Adjunto> {
         tipo: fila.get(4),
         tamano: fila.get(5),
         clave: fila.get(6),
+        miniatura: fila.get(7),
     })
 }
 

@@ -77,7 +77,9 @@ async function escenario(ana, bruno, carla) {
     const img = document.querySelector('.adjunto-imagen');
     return img && img.complete && img.naturalWidth === 1;
   });
-  ok('the other browser shows the image preview');
+  const fuente = await bruno.pagina.getAttribute('.adjunto-imagen', 'src');
+  afirmar(fuente.endsWith('/miniatura'), `preview from the thumbnail: ${fuente}`);
+  ok('the other browser shows the image preview (its thumbnail)');
   const [descarga] = await Promise.all([
     bruno.pagina.waitForEvent('download'),
     bruno.pagina.click('.adjunto-enlace')

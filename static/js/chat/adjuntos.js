@@ -101,7 +101,7 @@ function decorar(mensajes) {
     const caja = crear('div', 'adjunto');
     if (adjunto.es_imagen) {
       const img = crear('img', 'adjunto-imagen');
-      img.src = adjunto.url;
+      img.src = adjunto.miniatura_url || adjunto.url;
       img.alt = adjunto.nombre;
       img.loading = 'lazy';
       caja.appendChild(img);
