@@ -99,6 +99,15 @@ pub struct Settings {
     pub metrics_allow: Vec<Red>,
     /// Log lines as text (default) or one JSON object per line.
     pub log_format: LogFormat,
+    /// Folder of attachments (`UPLOAD_DIR`) when no S3 bucket is set.
+    pub upload_dir: String,
+    /// Largest attachment in bytes (`MAX_UPLOAD_BYTES`).
+    pub max_upload_bytes: u64,
+    /// Media types accepted as attachments (`UPLOAD_TYPES`).
+    pub upload_types: Vec<String>,
+    /// S3-compatible bucket for attachments (`S3_ENDPOINT`, `S3_BUCKET`, ...), instead of
+    /// `UPLOAD_DIR`.
+    pub s3: Option<crate::service::archivos::AjustesS3>,
 }
 
 /// How log lines are written to stderr.
@@ -302,8 +311,47 @@ impl Settings {
                     )));
                 }
             },
+            upload_dir: get("UPLOAD_DIR").unwrap_or_else(|| "uploads".into()),
+            max_upload_bytes: parse_num(
+                &get,
+                "MAX_UPLOAD_BYTES",
+                crate::service::adjuntos::MAX_ADJUNTO_DEFECTO,
+            )?,
+            upload_types: match get("UPLOAD_TYPES") {
+                None => crate::service::adjuntos::TIPOS_DEFECTO
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+                Some(v) => list(Some(v.to_ascii_lowercase())),
+            },
+            s3: s3(&get)?,
         })
     }
+}
+
+/// The S3 bucket settings: none without `S3_BUCKET`; with it, `S3_ENDPOINT` and both keys
+/// are required.
+fn s3(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::service::archivos::AjustesS3>, ConfigError> {
+    let Some(bucket) = get("S3_BUCKET") else {
+        return Ok(None);
+    };
+    if !cfg!(feature = "s3") {
+        return Err(ConfigError(
+            "S3_BUCKET is set but this build has no S3 support (cargo feature \"s3\")".into(),
+        ));
+    }
+    let requerido = |nombre: &str| {
+        get(nombre).ok_or_else(|| ConfigError(format!("{nombre} is required with S3_BUCKET")))
+    };
+    Ok(Some(crate::service::archivos::AjustesS3 {
+        endpoint: requerido("S3_ENDPOINT")?,
+        bucket,
+        region: get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key: requerido("S3_ACCESS_KEY_ID")?,
+        secret_key: requerido("S3_SECRET_ACCESS_KEY")?,
+    }))
 }
 
 /// `API_GENERATIONS`: a comma-separated subset of `v1,v2` (default both).

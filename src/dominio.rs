@@ -222,6 +222,53 @@ pub struct Conversacion {
     pub ultima_actualizacion: Option<String>,
 }
 
+/// A message found by a search, as its reader sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coincidencia {
+    /// The message.
+    pub mensaje_id: Id,
+    /// Its conversation.
+    pub conversacion_id: Id,
+    /// Its author's rut.
+    pub usuario_id: String,
+    /// Its author's name (`"Usuario"` when unknown).
+    pub usuario_nombre: String,
+    /// Send time, ISO 8601.
+    pub fecha_envio: String,
+    /// Relevance (higher first).
+    pub rango: f64,
+    /// A short excerpt of the text; the matched words are between [`INICIO_RESALTADO`] and
+    /// [`FIN_RESALTADO`].
+    pub fragmento: String,
+}
+
+/// Marks the start of a matched word in [`Coincidencia::fragmento`] (a private-use character,
+/// so user text cannot forge it meaningfully).
+pub const INICIO_RESALTADO: char = '\u{E000}';
+/// Marks the end of a matched word in [`Coincidencia::fragmento`].
+pub const FIN_RESALTADO: char = '\u{E001}';
+
+/// A file or image a message carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adjunto {
+    /// The attachment's id.
+    pub id: i64,
+    /// The message that carries it.
+    pub mensaje_id: Id,
+    /// Its conversation.
+    pub conversacion_id: Id,
+    /// The file name to offer on download (already sanitized).
+    pub nombre: String,
+    /// The media type decided from its bytes.
+    pub tipo: String,
+    /// Size in bytes.
+    pub tamano: i64,
+    /// Where the bytes are in the object storage.
+    pub clave: String,
+    /// Where its thumbnail is (PNG), for images that could be decoded.
+    pub miniatura: Option<String>,
+}
+
 /// A user's login record.
 #[derive(Clone, Debug)]
 pub struct Credenciales {

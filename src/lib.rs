@@ -45,6 +45,9 @@ pub enum StartError {
     /// Redis (for several instances) could not be reached.
     #[error("redis: {0}")]
     Redis(String),
+    /// The attachment storage could not be set up (folder or S3 settings).
+    #[error("attachments: {0}")]
+    Adjuntos(String),
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
@@ -55,20 +58,28 @@ pub enum StartError {
 fn ensamblar<A: Adapter>(
     settings: &Settings,
     store: Arc<dyn ChatStore>,
+    almacen: Arc<dyn service::archivos::AlmacenArchivos>,
     svc: SocketIoService<NotFoundService, A>,
     io: SocketIo<A>,
 ) -> (Arc<realtime::Contexto>, BoxEndpoint<'static>) {
-    let servicio = Arc::new(ChatService::new(
-        store,
-        Arc::new(realtime::EmisorSocketIo::new(io, settings.generaciones)),
-        Limites {
-            max_caracteres: settings.max_message_chars,
-            por_minuto: settings.rate_limit_per_minute,
-            rafaga: settings.rate_limit_burst,
-            permitir_password_plano: settings.allow_plaintext_passwords,
-            intentos_login_por_minuto: settings.login_attempts_per_minute,
-        },
-    ));
+    let servicio = Arc::new(
+        ChatService::new(
+            store,
+            Arc::new(realtime::EmisorSocketIo::new(io, settings.generaciones)),
+            Limites {
+                max_caracteres: settings.max_message_chars,
+                por_minuto: settings.rate_limit_per_minute,
+                rafaga: settings.rate_limit_burst,
+                permitir_password_plano: settings.allow_plaintext_passwords,
+                intentos_login_por_minuto: settings.login_attempts_per_minute,
+            },
+        )
+        .con_adjuntos(service::Adjuntos {
+            almacen,
+            max_bytes: settings.max_upload_bytes,
+            tipos: settings.upload_types.clone(),
+        }),
+    );
     let codec = SessionCodec::new(
         &settings.secret_key,
         &settings.secret_key_fallbacks,
@@ -98,6 +109,7 @@ fn ensamblar<A: Adapter>(
         },
         origenes,
         max_cuerpo: settings.max_body_bytes,
+        max_subida: settings.max_upload_bytes,
         confiar_forwarded: settings.trust_forwarded_for,
         generaciones: settings.generaciones,
     });
@@ -137,6 +149,22 @@ async fn escuchar(direccion: String) -> Result<(TcpAcceptor, SocketAddr), StartE
     Ok((acceptor, local))
 }
 
+/// The attachments' storage the settings choose: the S3 bucket when set, else `UPLOAD_DIR`.
+fn almacen_archivos(
+    settings: &Settings,
+) -> std::io::Result<Arc<dyn service::archivos::AlmacenArchivos>> {
+    #[cfg(feature = "s3")]
+    if let Some(s3) = &settings.s3 {
+        tracing::info!(bucket = %s3.bucket, "adjuntos en S3");
+        let temporal = std::env::temp_dir().join("weigence-chat-subidas");
+        return Ok(Arc::new(service::archivos::AlmacenS3::new(s3, temporal)?));
+    }
+    tracing::info!(carpeta = %settings.upload_dir, "adjuntos en carpeta local");
+    Ok(Arc::new(service::archivos::AlmacenLocal::new(
+        &settings.upload_dir,
+    )?))
+}
+
 /// Closes every Socket.IO connection with a proper Engine.IO close packet.
 type CierreSockets = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
@@ -161,6 +189,8 @@ impl Application {
         operacion::metricas::declarar_series();
         let mut recolectores = vec![operacion::recolector_pool(store.clone())];
         let store: Arc<dyn ChatStore> = store;
+        let almacen =
+            almacen_archivos(&settings).map_err(|e| StartError::Adjuntos(e.to_string()))?;
         let builder = realtime::configurar(&realtime::AjustesSocketIo {
             ping_interval: settings.ping_interval,
             ping_timeout: settings.ping_timeout,
@@ -169,7 +199,7 @@ impl Application {
         let (rutas, cerrar_sockets) = match &settings.redis_url {
             None => {
                 let (svc, io) = builder.build_svc();
-                let (contexto, rutas) = ensamblar(&settings, store, svc, io.clone());
+                let (contexto, rutas) = ensamblar(&settings, store, almacen, svc, io.clone());
                 realtime::eventos::registrar(&io, contexto);
                 recolectores.push(operacion::recolector_sockets(io.clone()));
                 (rutas, cierre(io))
@@ -184,7 +214,7 @@ impl Application {
                 let (svc, io) = builder
                     .with_adapter::<RedisAdapter<_>>(adaptador)
                     .build_svc();
-                let (contexto, rutas) = ensamblar(&settings, store, svc, io.clone());
+                let (contexto, rutas) = ensamblar(&settings, store, almacen, svc, io.clone());
                 realtime::eventos::registrar(&io, contexto)
                     .await
                     .map_err(|e| StartError::Redis(e.to_string()))?;

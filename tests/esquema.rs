@@ -10,8 +10,18 @@ use common::{ANA, BRUNO, TestApp, TestDb, Variante};
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
-    let db = TestDb::con_extras(Variante::Migration, &["v2_delta.sql"]).await;
-    let app = TestApp::sobre(db, Variante::Migration, &[]).await;
+    let db = TestDb::con_extras(
+        Variante::Migration,
+        &["v2_delta.sql", "busqueda.sql", "adjuntos.sql"],
+    )
+    .await;
+    let subidas = std::env::temp_dir().join(format!("wc-esquema-{}", std::process::id()));
+    let app = TestApp::sobre(
+        db,
+        Variante::Migration,
+        &[("UPLOAD_DIR", subidas.to_str().unwrap())],
+    )
+    .await;
     let conversacion = app.conversacion(ANA, BRUNO).await;
     app.enviar(BRUNO, &conversacion, "hola").await;
     let ejemplos = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "40".into());
@@ -33,6 +43,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
         .current_dir(std::env::temp_dir())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {schemathesis} (scripts/test installs it): {e}"));
+    let _ = std::fs::remove_dir_all(&subidas);
     let texto = String::from_utf8_lossy(&salida.stdout);
     let resumen: Vec<&str> = texto.lines().filter(|l| l.contains("generated")).collect();
     println!("schemathesis: {}", resumen.join(" | "));

@@ -9,6 +9,7 @@ use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod propia;
 pub mod v1;
 pub mod v2;
 

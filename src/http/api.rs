@@ -28,6 +28,8 @@ pub enum Etiqueta {
     ChatV2,
     /// Who is online.
     Presencia,
+    /// Our own additions: message search, attachments, per-conversation mute.
+    Propia,
 }
 
 /// `GET` answers with a JSON body.

@@ -94,11 +94,16 @@ impl RespuestaError {
             ErrorChat::SinAcceso | ErrorChat::SinAccesoMensaje | ErrorChat::SoloElAutor => {
                 RespuestaError::SinAcceso(cuerpo(texto))
             }
-            ErrorChat::UsuarioNoEncontrado | ErrorChat::MensajeNoEncontrado => {
-                RespuestaError::NoEncontrado(cuerpo(texto))
+            ErrorChat::UsuarioNoEncontrado
+            | ErrorChat::MensajeNoEncontrado
+            | ErrorChat::AdjuntoNoEncontrado => RespuestaError::NoEncontrado(cuerpo(texto)),
+            ErrorChat::DemasiadoLargo | ErrorChat::ArchivoGrande => {
+                RespuestaError::DemasiadoGrande(cuerpo(texto))
             }
-            ErrorChat::DemasiadoLargo => RespuestaError::DemasiadoGrande(cuerpo(texto)),
-            ErrorChat::SinMigracion => RespuestaError::NoDisponible(cuerpo(texto)),
+            ErrorChat::TipoNoPermitido => RespuestaError::TipoNoSoportado(cuerpo(texto)),
+            ErrorChat::SinMigracion | ErrorChat::FaltaEsquema(_) => {
+                RespuestaError::NoDisponible(cuerpo(texto))
+            }
             ErrorChat::DemasiadasSolicitudes(espera) => RespuestaError::DemasiadasSolicitudes(
                 cuerpo(texto),
                 espera.as_secs_f64().ceil().max(1.0) as u64,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_comun;
+pub mod api_propia;
 pub mod api_v2;
 pub mod errores;
 pub mod observar;
@@ -34,6 +35,8 @@ pub struct Estado {
     pub origenes: Arc<Vec<String>>,
     /// Largest accepted request body.
     pub max_cuerpo: usize,
+    /// Largest accepted attachment upload (its route streams the body itself).
+    pub max_subida: u64,
     /// Read the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub confiar_forwarded: bool,
     /// The API generations served.
@@ -58,6 +61,7 @@ type Operaciones = (
     api_comun::ComunApi,
     api_v2::ChatV2Api,
     api::PresenciaApi,
+    api_propia::PropiaApi,
 );
 
 /// The OpenAPI service for both API generations, mounted under `/api`.
@@ -68,6 +72,7 @@ pub fn servicio_openapi() -> OpenApiService<Operaciones, ()> {
             api_comun::ComunApi,
             api_v2::ChatV2Api,
             api::PresenciaApi,
+            api_propia::PropiaApi,
         ),
         "weigence-chat",
         env!("CARGO_PKG_VERSION"),
@@ -198,6 +203,23 @@ async fn atender_con_limite<E: Endpoint>(
     por_trozos: bool,
 ) -> poem::Result<Response> {
     let max = estado(&req).max_cuerpo;
+    if es_subida(&req) {
+        // The upload streams its body to disk and stops at its own limit.
+        if declarado.is_some_and(|n| n > estado(&req).max_subida) {
+            return Ok(respuesta_json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Archivo demasiado grande",
+            ));
+        }
+        // Any Content-Type is accepted (the type comes from the bytes); none means raw bytes.
+        if !req.headers().contains_key(poem::http::header::CONTENT_TYPE) {
+            req.headers_mut().insert(
+                poem::http::header::CONTENT_TYPE,
+                poem::http::HeaderValue::from_static("application/octet-stream"),
+            );
+        }
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
     if declarado.is_some_and(|n| n > max as u64) {
         return Ok(demasiado_grande());
     }
@@ -218,6 +240,17 @@ async fn atender_con_limite<E: Endpoint>(
         req.set_body(Body::from(datos));
     }
     ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Whether the request is an attachment upload (`POST /api/chat/conversaciones/{id}/adjuntos`).
+fn es_subida(req: &Request) -> bool {
+    req.method() == Method::POST
+        && req
+            .uri()
+            .path()
+            .strip_prefix("/api/chat/conversaciones/")
+            .and_then(|resto| resto.strip_suffix("/adjuntos"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 fn demasiado_grande() -> Response {

@@ -1,10 +1,15 @@
 //! The chat's rules, shared by every transport: who is signed in, who may see and write what,
 //! input validation, limits, find-or-create, read markers. Transports only translate.
 
+pub mod adjuntos;
+pub mod archivos;
+pub mod busqueda;
 pub mod entrada;
 pub mod limites;
 mod mensajes;
 
+pub use adjuntos::{Adjuntos, Subida};
+pub use busqueda::PaginaBusqueda;
 pub use mensajes::ChatAbierto;
 
 use std::net::IpAddr;
@@ -57,6 +62,18 @@ pub enum ErrorChat {
     /// The operation needs the v2 delta, which this database lacks.
     #[error("Función no disponible: falta aplicar sql/v2_delta.sql (scripts/migrate)")]
     SinMigracion,
+    /// An optional feature whose schema this database lacks; names the `sql/` file to apply.
+    #[error("Función no disponible: falta aplicar {0} (scripts/migrate)")]
+    FaltaEsquema(&'static str),
+    /// A file larger than the configured limit.
+    #[error("Archivo demasiado grande")]
+    ArchivoGrande,
+    /// A file whose content is not an allowed type.
+    #[error("Tipo de archivo no permitido")]
+    TipoNoPermitido,
+    /// The attachment does not exist (or its message was deleted).
+    #[error("Adjunto no encontrado")]
+    AdjuntoNoEncontrado,
     /// Message longer than the configured limit.
     #[error("Mensaje demasiado largo")]
     DemasiadoLargo,
@@ -78,6 +95,13 @@ impl From<StoreError> for ErrorChat {
                 metricas::contar(&metricas::ERRORES_ALMACEN, &[("kind", "unavailable")]);
                 tracing::warn!(%causa, "base de datos no disponible");
                 ErrorChat::NoDisponible
+            }
+            StoreError::FaltaEsquema(archivo) => {
+                tracing::warn!(
+                    archivo,
+                    "falta aplicar un archivo de sql/ (scripts/migrate)"
+                );
+                ErrorChat::FaltaEsquema(archivo)
             }
             StoreError::Other(causa) => {
                 metricas::contar(&metricas::ERRORES_ALMACEN, &[("kind", "other")]);
@@ -183,6 +207,7 @@ pub struct ChatService {
     latidos: Latidos,
     recientes: Recientes,
     turnos: Turnos,
+    adjuntos: Option<Adjuntos>,
 }
 
 impl ChatService {
@@ -208,7 +233,15 @@ impl ChatService {
             latidos: Latidos::default(),
             recientes: Recientes::default(),
             turnos: Turnos::default(),
+            adjuntos: None,
         }
+    }
+
+    /// Enables attachments with this storage and these limits (without it, uploads and
+    /// downloads answer 503).
+    pub fn con_adjuntos(mut self, adjuntos: Adjuntos) -> Self {
+        self.adjuntos = Some(adjuntos);
+        self
     }
 
     /// The signed-in user of a session, or 401.

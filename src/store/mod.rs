@@ -6,7 +6,8 @@ pub mod postgres;
 use async_trait::async_trait;
 
 use crate::dominio::{
-    Conversacion, Credenciales, EstadoConversacion, Id, IdKinds, Mensaje, Reaccion, Usuario,
+    Adjunto, Coincidencia, Conversacion, Credenciales, EstadoConversacion, Id, IdKinds, Mensaje,
+    Reaccion, Usuario,
 };
 
 /// A storage failure, split by what the client should be told.
@@ -15,6 +16,9 @@ pub enum StoreError {
     /// The database cannot be reached in time (answer 503).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// An optional piece of schema is missing: the named `sql/` file adds it (answer 503).
+    #[error("missing schema: apply {0}")]
+    FaltaEsquema(&'static str),
     /// Anything else: a bug or an unexpected schema (answer 500, log the cause).
     #[error("database error: {0}")]
     Other(String),
@@ -54,6 +58,36 @@ pub struct NuevoMensaje<'a> {
     pub clave: Option<&'a str>,
     /// The message it replies to, already checked to be of the same conversation.
     pub responde_a: Option<&'a Id>,
+}
+
+/// A full-text search over the messages one user may read.
+#[derive(Clone, Copy, Debug)]
+pub struct Busqueda<'a> {
+    /// Who searches: only conversations they participate in now.
+    pub rut: &'a str,
+    /// The words, as typed (any text is safe: it is parsed as web search syntax).
+    pub consulta: &'a str,
+    /// Only this conversation, when given.
+    pub conversacion: Option<&'a Id>,
+    /// Results to skip.
+    pub desde: i64,
+    /// Most results to return.
+    pub limite: i64,
+}
+
+/// An attachment to store with the message that carries it.
+#[derive(Clone, Copy, Debug)]
+pub struct NuevoAdjunto<'a> {
+    /// Sanitized file name.
+    pub nombre: &'a str,
+    /// Media type decided from the bytes.
+    pub tipo: &'a str,
+    /// Size in bytes.
+    pub tamano: i64,
+    /// Where the bytes already are in the object storage.
+    pub clave: &'a str,
+    /// Where its thumbnail already is, when it has one.
+    pub miniatura: Option<&'a str>,
 }
 
 /// A message found by id, and whether the asking user participates in its conversation.
@@ -160,4 +194,28 @@ pub trait ChatStore: Send + Sync {
     /// removed), its reactions removed and the conversation's pin cleared when it pointed to
     /// it. Whether it was there to delete.
     async fn eliminar_mensaje(&self, mensaje: &Id) -> StoreResult<bool>;
+
+    /// Messages matching a search, best first (then newest), among those `rut` may read now:
+    /// conversations they participate in, never deleted messages. Works without the search
+    /// index (slower) and without `sql/busqueda.sql` (no accent folding).
+    async fn buscar(&self, busqueda: Busqueda<'_>) -> StoreResult<Vec<Coincidencia>>;
+
+    /// Stores a message and its attachment in one transaction (nothing is left when either
+    /// fails). Needs `sql/adjuntos.sql` ([`StoreError::FaltaEsquema`] otherwise).
+    async fn insertar_con_adjunto(
+        &self,
+        mensaje: NuevoMensaje<'_>,
+        adjunto: NuevoAdjunto<'_>,
+    ) -> StoreResult<(Mensaje, Adjunto)>;
+
+    /// One attachment whose message is not deleted, with whether `rut` participates in its
+    /// conversation now.
+    async fn adjunto(&self, id: i64, rut: &str) -> StoreResult<Option<(Adjunto, bool)>>;
+
+    /// The attachments of a conversation's messages that are not deleted, oldest first.
+    async fn adjuntos(&self, conversacion: &Id) -> StoreResult<Vec<Adjunto>>;
+
+    /// Mutes (`Some(true)`) or unmutes (`Some(false)`) a conversation for `rut`, then returns
+    /// the conversations `rut` has muted. Needs `sql/busqueda.sql` to change anything.
+    async fn silencios(&self, rut: &str, cambio: Option<(&Id, bool)>) -> StoreResult<Vec<Id>>;
 }

@@ -14,13 +14,13 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::{
-    ChatStore, ConversacionUnoAUno, Insercion, MensajeEncontrado, NuevoMensaje, StoreError,
-    StoreResult,
+    Busqueda, ChatStore, ConversacionUnoAUno, Insercion, MensajeEncontrado, NuevoAdjunto,
+    NuevoMensaje, StoreError, StoreResult,
 };
 use crate::config::TableVariant;
 use crate::dominio::{
-    Cita, Conversacion, Credenciales, EstadoConversacion, ExtrasMensaje, Id, IdKind, IdKinds,
-    Mensaje, Reaccion, Usuario,
+    Adjunto, Cita, Coincidencia, Conversacion, Credenciales, EstadoConversacion, ExtrasMensaje, Id,
+    IdKind, IdKinds, Mensaje, Reaccion, Usuario,
 };
 
 /// How to connect.
@@ -59,6 +59,10 @@ struct Preparado {
     delta_v2: bool,
     /// Messages have `reply_to`, so inserts take it.
     respuestas: bool,
+    /// The attachments table of `sql/adjuntos.sql` exists.
+    adjuntos: bool,
+    /// Participants have the `silenciado` column of `sql/busqueda.sql`.
+    silencios: bool,
 }
 
 impl PostgresStore {
@@ -179,6 +183,20 @@ impl PostgresStore {
                     delta_v2 = esquema.delta_v2(),
                     "esquema de chat detectado"
                 );
+                match (esquema.unaccent, esquema.indice_busqueda) {
+                    (true, true) => tracing::info!("búsqueda de mensajes con índice"),
+                    (true, false) => tracing::warn!(
+                        "búsqueda de mensajes sin índice (más lenta): aplicar sql/busqueda_indice.sql con scripts/migrate"
+                    ),
+                    (false, _) => tracing::warn!(
+                        "búsqueda de mensajes sin índice ni plegado de acentos: aplicar sql/busqueda.sql y sql/busqueda_indice.sql con scripts/migrate"
+                    ),
+                }
+                if !esquema.adjuntos {
+                    tracing::warn!(
+                        "sin tabla de adjuntos: las subidas responden 503 hasta aplicar sql/adjuntos.sql con scripts/migrate"
+                    );
+                }
                 if !esquema.delta_v2() {
                     tracing::warn!(
                         "sin el delta v2 (reacciones, fijados, respuestas): esas funciones responden 503 hasta aplicar sql/v2_delta.sql con scripts/migrate"
@@ -190,6 +208,8 @@ impl PostgresStore {
                     idempotente: esquema.idempotente,
                     delta_v2: esquema.delta_v2(),
                     respuestas: esquema.mensajes.contains("reply_to"),
+                    adjuntos: esquema.adjuntos,
+                    silencios: esquema.participantes.contains("silenciado"),
                 })
             })
             .await
@@ -256,7 +276,13 @@ impl PostgresStore {
             .iter()
             .flat_map(|v| {
                 let t = Tablas::de(*v);
-                [t.conversaciones, t.participantes, t.mensajes, t.reacciones]
+                [
+                    t.conversaciones,
+                    t.participantes,
+                    t.mensajes,
+                    t.reacciones,
+                    t.adjuntos,
+                ]
             })
             .chain(["usuarios"])
             .collect();
@@ -285,7 +311,23 @@ impl PostgresStore {
             )
             .await?;
         let con_client_id: HashSet<String> = unicos.iter().map(|f| f.get(0)).collect();
-        Esquema::desde_catalogo(forzada, &columnas, &con_client_id).map_err(StoreError::Other)
+        let mut esquema = Esquema::desde_catalogo(forzada, &columnas, &con_client_id)
+            .map_err(StoreError::Other)?;
+        // The accent-folding wrapper of sql/busqueda.sql, and an index whose expression is the
+        // one the search uses (sql/busqueda_indice.sql).
+        let busqueda = self
+            .filas(
+                "SELECT to_regprocedure('weigence_unaccent(text)') IS NOT NULL, \
+                   EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 \
+                             AND indexdef LIKE '%to_tsvector%weigence_unaccent%contenido%')",
+                &[(&esquema.tablas.mensajes, TEXT)],
+            )
+            .await?;
+        if let Some(fila) = busqueda.first() {
+            esquema.unaccent = fila.get(0);
+            esquema.indice_busqueda = esquema.unaccent && fila.get::<_, bool>(1);
+        }
+        Ok(esquema)
     }
 }
 
@@ -335,6 +377,8 @@ struct Tablas {
     mensajes: &'static str,
     /// The v2 delta's reactions table (optional).
     reacciones: &'static str,
+    /// The attachments table of `sql/adjuntos.sql` (optional).
+    adjuntos: &'static str,
 }
 
 impl Tablas {
@@ -345,12 +389,14 @@ impl Tablas {
                 participantes: "chat_participantes",
                 mensajes: "chat_mensajes",
                 reacciones: "chat_reacciones",
+                adjuntos: "chat_adjuntos",
             },
             TableVariant::ChatSuffix => Tablas {
                 conversaciones: "conversaciones_chat",
                 participantes: "participantes_chat",
                 mensajes: "mensajes_chat",
                 reacciones: "reacciones_chat",
+                adjuntos: "adjuntos_chat",
             },
         }
     }
@@ -367,10 +413,17 @@ struct Esquema {
     /// Messages have `client_id` with a unique index on (usuario_id, client_id).
     idempotente: bool,
     conversaciones: HashSet<String>,
+    participantes: HashSet<String>,
     mensajes: HashSet<String>,
     usuarios: HashSet<String>,
     /// The reactions table exists with the columns the chat uses.
     reacciones: bool,
+    /// The attachments table exists with the columns the chat uses.
+    adjuntos: bool,
+    /// `weigence_unaccent` exists (sql/busqueda.sql): search folds accents.
+    unaccent: bool,
+    /// The search index exists (sql/busqueda_indice.sql).
+    indice_busqueda: bool,
 }
 
 impl Esquema {
@@ -440,6 +493,7 @@ impl Esquema {
             marca_es_fecha: marca.starts_with("timestamp") || marca == "date",
             idempotente: msg.contains_key("client_id") && con_client_id.contains(tablas.mensajes),
             conversaciones: conv.keys().cloned().collect(),
+            participantes: part.keys().cloned().collect(),
             mensajes: msg.keys().cloned().collect(),
             usuarios: usuarios.keys().cloned().collect(),
             reacciones: columnas.get(tablas.reacciones).is_some_and(|c| {
@@ -447,6 +501,22 @@ impl Esquema {
                     .iter()
                     .all(|col| c.contains_key(*col))
             }),
+            adjuntos: columnas.get(tablas.adjuntos).is_some_and(|c| {
+                [
+                    "id",
+                    "mensaje_id",
+                    "conversacion_id",
+                    "nombre",
+                    "tipo",
+                    "tamano",
+                    "clave",
+                    "miniatura",
+                ]
+                .iter()
+                .all(|col| c.contains_key(*col))
+            }),
+            unaccent: false,
+            indice_busqueda: false,
         })
     }
 
@@ -507,6 +577,12 @@ struct Consultas {
     fijar: String,
     desfijar: String,
     eliminar: String,
+    buscar: String,
+    insertar_adjunto: String,
+    adjunto: String,
+    adjuntos: String,
+    silenciar: String,
+    silenciadas: String,
 }
 
 impl Consultas {
@@ -516,6 +592,7 @@ impl Consultas {
             participantes: part,
             mensajes: msg,
             reacciones: reac,
+            adjuntos: adj,
         } = e.tablas;
         let (cid, mid) = (e.tipo_id_conversacion, e.tipo_id_mensaje);
         let u = &e.usuarios;
@@ -854,7 +931,73 @@ impl Consultas {
         }
         eliminar.push_str(" SELECT id::text FROM borrado");
 
+        let buscar = {
+            // Must stay the expression of sql/busqueda_indice.sql, or the index is not used.
+            let (vector, consulta) = if e.unaccent {
+                (
+                    "to_tsvector('spanish'::regconfig, weigence_unaccent(coalesce(m.contenido, '')))",
+                    "websearch_to_tsquery('spanish'::regconfig, weigence_unaccent($2))",
+                )
+            } else {
+                (
+                    "to_tsvector('spanish'::regconfig, coalesce(m.contenido, ''))",
+                    "websearch_to_tsquery('spanish'::regconfig, $2)",
+                )
+            };
+            format!(
+                "SELECT m.id::text, m.conversacion_id::text, m.usuario_id::text, {nombre}::text, {fecha_m}, \
+                   ts_rank({vector}, q.q)::float8 AS rango, \
+                   ts_headline('spanish'::regconfig, coalesce(m.contenido::text, ''), q.q, \
+                     'StartSel={ini}, StopSel={fin}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') \
+                 FROM (SELECT {consulta} AS q) q \
+                 JOIN {part} p ON p.usuario_id = $1 AND ($3::text IS NULL OR p.conversacion_id = $3::text::{cid}) \
+                 JOIN {msg} m ON m.conversacion_id = p.conversacion_id \
+                 LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
+                 WHERE NOT {elim} AND {vector} @@ q.q \
+                 ORDER BY rango DESC, m.fecha_envio DESC, m.id DESC OFFSET $4 LIMIT $5",
+                nombre = opcional(u, "u", "nombre", "NULL"),
+                fecha_m = fecha("m.fecha_envio"),
+                elim = eliminado("m"),
+                ini = crate::dominio::INICIO_RESALTADO,
+                fin = crate::dominio::FIN_RESALTADO,
+            )
+        };
+        let columnas_adjunto = |a: &str| {
+            format!(
+                "{a}.id, {a}.mensaje_id::text, {a}.conversacion_id::text, {a}.nombre, {a}.tipo, {a}.tamano, {a}.clave, {a}.miniatura"
+            )
+        };
+        let adjunto_visible = format!(
+            "JOIN {msg} m ON m.id = a.mensaje_id AND NOT {}",
+            eliminado("m")
+        );
+
         Consultas {
+            buscar,
+            insertar_adjunto: format!(
+                "INSERT INTO {adj} (mensaje_id, conversacion_id, nombre, tipo, tamano, clave, miniatura) \
+                 VALUES ($1::text::{mid}, $2::text::{cid}, $3, $4, $5, $6, $7) RETURNING {}",
+                columnas_adjunto(adj)
+            ),
+            adjunto: format!(
+                "SELECT {}, EXISTS (SELECT 1 FROM {part} p WHERE p.conversacion_id = a.conversacion_id AND p.usuario_id = $2) \
+                 FROM {adj} a {adjunto_visible} WHERE a.id = $1",
+                columnas_adjunto("a")
+            ),
+            adjuntos: format!(
+                "SELECT {} FROM {adj} a {adjunto_visible} WHERE a.conversacion_id = $1::text::{cid} ORDER BY a.id",
+                columnas_adjunto("a")
+            ),
+            silenciar: format!(
+                "UPDATE {part} SET silenciado = $3 WHERE conversacion_id = $1::text::{cid} AND usuario_id = $2"
+            ),
+            silenciadas: if e.participantes.contains("silenciado") {
+                format!(
+                    "SELECT conversacion_id::text FROM {part} WHERE usuario_id = $1 AND silenciado ORDER BY conversacion_id"
+                )
+            } else {
+                String::new()
+            },
             participantes: format!(
                 "SELECT usuario_id::text FROM {part} WHERE conversacion_id = $1::text::{cid} ORDER BY usuario_id"
             ),
@@ -1326,6 +1469,176 @@ impl ChatStore for PostgresStore {
             .await?;
         Ok(!filas.is_empty())
     }
+
+    async fn buscar(&self, b: Busqueda<'_>) -> StoreResult<Vec<Coincidencia>> {
+        let p = self.preparado().await?;
+        let solo = b.conversacion.map(Id::as_str);
+        let filas = self
+            .filas(
+                &p.sql.buscar,
+                &[
+                    (&b.rut, TEXT),
+                    (&b.consulta, TEXT),
+                    (&solo, TEXT),
+                    (&b.desde, Type::INT8),
+                    (&b.limite, Type::INT8),
+                ],
+            )
+            .await?;
+        filas
+            .iter()
+            .map(|f| {
+                let autor = Usuario::from_columns(f.get(2), f.get(3), None, None);
+                Ok(Coincidencia {
+                    mensaje_id: id_de(f.get(0), p.kinds.mensaje)?,
+                    conversacion_id: id_de(f.get(1), p.kinds.conversacion)?,
+                    usuario_id: autor.rut,
+                    usuario_nombre: autor.nombre,
+                    fecha_envio: f.get::<_, Option<String>>(4).unwrap_or_default(),
+                    rango: f.get(5),
+                    fragmento: f.get(6),
+                })
+            })
+            .collect()
+    }
+
+    async fn insertar_con_adjunto(
+        &self,
+        nuevo: NuevoMensaje<'_>,
+        adjunto: NuevoAdjunto<'_>,
+    ) -> StoreResult<(Mensaje, Adjunto)> {
+        let p = self.preparado().await?;
+        if !p.adjuntos {
+            return Err(StoreError::FaltaEsquema("sql/adjuntos.sql"));
+        }
+        let conversacion = nuevo.conversacion.as_str();
+        let responde_a = nuevo.responde_a.map(Id::as_str);
+        let sin_clave: Option<&str> = None;
+        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&conversacion, TEXT),
+            (&nuevo.autor, TEXT),
+            (&nuevo.contenido, TEXT),
+        ];
+        if p.idempotente {
+            params.push((&sin_clave, TEXT));
+        }
+        if p.respuestas {
+            params.push((&responde_a, TEXT));
+        }
+        let trabajo = async {
+            let mut cliente = self.cliente().await?;
+            let tx = cliente.transaction().await.map_err(clasificar)?;
+            let tipos: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
+            let valores: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
+            let stmt = tx
+                .prepare_typed(&p.sql.insertar, &tipos)
+                .await
+                .map_err(clasificar)?;
+            let filas = tx.query(&stmt, &valores).await.map_err(clasificar)?;
+            let mensaje = filas
+                .first()
+                .map(|f| mensaje_de(f, 0, p.kinds))
+                .transpose()?
+                .flatten()
+                .ok_or_else(|| StoreError::Other("insert returned no row".into()))?;
+            let fila = tx
+                .query_typed(
+                    &p.sql.insertar_adjunto,
+                    &[
+                        (&mensaje.id.as_str(), TEXT),
+                        (&conversacion, TEXT),
+                        (&adjunto.nombre, TEXT),
+                        (&adjunto.tipo, TEXT),
+                        (&adjunto.tamano, Type::INT8),
+                        (&adjunto.clave, TEXT),
+                        (&adjunto.miniatura, TEXT),
+                    ],
+                )
+                .await
+                .map_err(clasificar)?;
+            let guardado = fila
+                .first()
+                .map(|f| adjunto_de(f, p.kinds))
+                .transpose()?
+                .ok_or_else(|| StoreError::Other("attachment insert returned no row".into()))?;
+            tx.commit().await.map_err(clasificar)?;
+            Ok((mensaje, guardado))
+        };
+        tokio::time::timeout(self.timeout, trabajo)
+            .await
+            .map_err(|_| StoreError::Unavailable("query timed out".into()))?
+    }
+
+    async fn adjunto(&self, id: i64, rut: &str) -> StoreResult<Option<(Adjunto, bool)>> {
+        let p = self.preparado().await?;
+        if !p.adjuntos {
+            return Ok(None);
+        }
+        let filas = self
+            .filas(&p.sql.adjunto, &[(&id, Type::INT8), (&rut, TEXT)])
+            .await?;
+        filas
+            .first()
+            .map(|f| Ok((adjunto_de(f, p.kinds)?, f.get(8))))
+            .transpose()
+    }
+
+    async fn adjuntos(&self, conversacion: &Id) -> StoreResult<Vec<Adjunto>> {
+        let p = self.preparado().await?;
+        if !p.adjuntos {
+            return Ok(Vec::new());
+        }
+        let filas = self
+            .filas(&p.sql.adjuntos, &[(&conversacion.as_str(), TEXT)])
+            .await?;
+        filas.iter().map(|f| adjunto_de(f, p.kinds)).collect()
+    }
+
+    async fn silencios(&self, rut: &str, cambio: Option<(&Id, bool)>) -> StoreResult<Vec<Id>> {
+        let p = self.preparado().await?;
+        if !p.silencios {
+            return match cambio {
+                Some(_) => Err(StoreError::FaltaEsquema("sql/busqueda.sql")),
+                None => Ok(Vec::new()),
+            };
+        }
+        if let Some((conversacion, silenciado)) = cambio {
+            self.filas(
+                &p.sql.silenciar,
+                &[
+                    (&conversacion.as_str(), TEXT),
+                    (&rut, TEXT),
+                    (&silenciado, Type::BOOL),
+                ],
+            )
+            .await?;
+        }
+        let filas = self.filas(&p.sql.silenciadas, &[(&rut, TEXT)]).await?;
+        filas
+            .iter()
+            .map(|f| id_de(f.get(0), p.kinds.conversacion))
+            .collect()
+    }
+}
+
+/// Parses an id the database returned.
+fn id_de(texto: &str, kind: IdKind) -> StoreResult<Id> {
+    Id::parse(texto, kind)
+        .ok_or_else(|| StoreError::Other(format!("unexpected id {texto:?} in the database")))
+}
+
+/// Reads the attachment columns written by `columnas_adjunto`.
+fn adjunto_de(fila: &Row, kinds: IdKinds) -> StoreResult<Adjunto> {
+    Ok(Adjunto {
+        id: fila.get(0),
+        mensaje_id: id_de(fila.get(1), kinds.mensaje)?,
+        conversacion_id: id_de(fila.get(2), kinds.conversacion)?,
+        nombre: fila.get(3),
+        tipo: fila.get(4),
+        tamano: fila.get(5),
+        clave: fila.get(6),
+        miniatura: fila.get(7),
+    })
 }
 
 /// First key of the pair lock: a fixed namespace ("WCHT") so our locks do not collide with

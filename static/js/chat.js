@@ -255,8 +255,13 @@
     dom.estadoConexion.dataset.estado = clave;
   }
 
+  /** Conversaciones silenciadas (las mantiene static/js/chat/avisos.js): sin aviso ni cuenta. */
+  const silenciadas = new Set();
+
   function actualizarTitulo() {
-    const total = estado.conversaciones.reduce((suma, c) => suma + contarNoLeidos(c), 0);
+    const total = estado.conversaciones
+      .filter((c) => !silenciadas.has(String(c.id)))
+      .reduce((suma, c) => suma + contarNoLeidos(c), 0);
     document.title = (total > 0 ? '(' + total + ') ' : '') + TITULO_BASE;
   }
 
@@ -395,7 +400,7 @@
   function elementoConversacion(c) {
     const activa = mismoId(c.id, idActual());
     // La conversación abierta y visible se marca como leída en cada sondeo.
-    const noLeidos = activa && !document.hidden ? 0 : contarNoLeidos(c);
+    const noLeidos = (activa && !document.hidden) || silenciadas.has(String(c.id)) ? 0 : contarNoLeidos(c);
 
     const boton = crear('button', 'conversacion' + (activa ? ' activa' : '') + (noLeidos > 0 ? ' con-no-leidos' : ''));
     boton.type = 'button';
@@ -879,6 +884,8 @@
 
   function alRecibirMensaje(m) {
     if (!m || !existe(m.id)) return;
+    // Para los módulos de static/js/chat/ (avisos del navegador, adjuntos).
+    document.dispatchEvent(new CustomEvent('weigence:mensaje', { detail: m }));
     if (mismoId(m.conversacion_id, idActual()) && agregarMensaje(m) && !esPropio(m)) {
       ocultarEscribiendo();
       marcarLeido();
@@ -1018,7 +1025,35 @@
     iniciarSocket();
     // Punto de depuración (y de la prueba tests/clients/navegador.mjs, que corta la conexión
     // con socket.io.engine.close()): el socket Socket.IO, o null si la página no lo tiene.
-    window.weigenceChat = { socket: estado.socket };
+    // Los módulos de static/js/chat/ (búsqueda, adjuntos, avisos) usan el resto.
+    window.weigenceChat = {
+      socket: estado.socket,
+      yo: YO,
+      silenciadas,
+      actual: idActual,
+      nombreDe: (id) => {
+        const c = buscarConversacionPorId(id);
+        return c ? nombreConversacion(c) : 'Chat';
+      },
+      refrescarTitulo: () => renderConversaciones(),
+      /** Abre una conversación de la lista y, si se da, resalta y muestra ese mensaje. */
+      abrir: async (conversacionId, mensajeId) => {
+        let c = buscarConversacionPorId(conversacionId);
+        if (!c) {
+          await cargarConversaciones();
+          c = buscarConversacionPorId(conversacionId);
+        }
+        if (!c) return false;
+        if (!mismoId(c.id, idActual())) await abrirConversacion(c);
+        if (!existe(mensajeId)) return true;
+        const fila = dom.mensajes.querySelector('[data-id="' + CSS.escape(String(mensajeId)) + '"]');
+        if (!fila) return false;
+        dom.mensajes.querySelectorAll('.mensaje.resaltado').forEach((f) => f.classList.remove('resaltado'));
+        fila.classList.add('resaltado');
+        fila.scrollIntoView({ block: 'center' });
+        return true;
+      }
+    };
     iniciarSondeo(); // hasta que el socket conecte; sin Socket.IO, siempre
     latir();
     setInterval(latir, INTERVALO_LATIDO_MS);

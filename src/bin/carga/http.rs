@@ -1,5 +1,6 @@
-//! A minimal keep-alive HTTP/1.1 client for GET requests (the REST scenario), so the load needs
-//! no extra HTTP stack: one request at a time per connection, `Content-Length` or chunked bodies.
+//! A minimal keep-alive HTTP/1.1 client (the REST, search and attachment scenarios), so the
+//! load needs no extra HTTP stack: one request at a time per connection, `Content-Length` or
+//! chunked bodies.
 
 use std::net::SocketAddr;
 
@@ -33,11 +34,18 @@ impl Conexion {
 
     /// Sends `peticion` (a complete request head) and reads the whole response.
     pub async fn get(&mut self, peticion: &[u8]) -> Result<Respuesta, String> {
-        self.flujo
-            .get_mut()
-            .write_all(peticion)
+        self.enviar(peticion, &[]).await
+    }
+
+    /// Sends a request head and its body, then reads the whole response.
+    pub async fn enviar(&mut self, cabeza: &[u8], cuerpo: &[u8]) -> Result<Respuesta, String> {
+        let tcp = self.flujo.get_mut();
+        tcp.write_all(cabeza)
             .await
             .map_err(|e| format!("write: {e}"))?;
+        tcp.write_all(cuerpo)
+            .await
+            .map_err(|e| format!("write body: {e}"))?;
         let mut linea = String::new();
         self.leer_linea(&mut linea).await?;
         let status = linea
@@ -106,6 +114,14 @@ impl Conexion {
 pub fn peticion_get(host: &str, ruta: &str, cookie: &str) -> Vec<u8> {
     format!(
         "GET {ruta} HTTP/1.1\r\nHost: {host}\r\nCookie: session={cookie}\r\nAccept: application/json\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// The head of a POST of `largo` raw bytes with the session cookie.
+pub fn peticion_post(host: &str, ruta: &str, cookie: &str, largo: usize) -> Vec<u8> {
+    format!(
+        "POST {ruta} HTTP/1.1\r\nHost: {host}\r\nCookie: session={cookie}\r\nContent-Type: application/octet-stream\r\nContent-Length: {largo}\r\nAccept: application/json\r\n\r\n"
     )
     .into_bytes()
 }

@@ -4,7 +4,7 @@
 //! per scenario on stdout (progress goes to stderr).
 //!
 //! ```text
-//! carga <capacity|throughput|latency|fanout|rest> --url http://127.0.0.1:PORT --secret KEY
+//! carga <capacity|throughput|latency|fanout|rest|search|attachments> --url http://127.0.0.1:PORT --secret KEY
 //!       --pg-url postgres://... --server-pid PID [--pg-pid PID] [--sources 8] [scenario options]
 //! ```
 //! Exit status 1 when the scenario recorded errors (lost connections, undelivered messages,
@@ -14,6 +14,7 @@ mod escenarios;
 mod flota;
 mod http;
 mod medir;
+mod propia;
 mod sio;
 
 use std::collections::HashMap;
@@ -126,6 +127,8 @@ async fn main() -> ExitCode {
         "latency" => escenarios::latencia(&comun, &a).await,
         "fanout" => escenarios::difusion(&comun, &a).await,
         "rest" => escenarios::rest(&comun, &a).await,
+        "search" => propia::busqueda(&comun, &a).await,
+        "attachments" => propia::adjuntos(&comun, &a).await,
         otro => {
             eprintln!(
                 "carga: unknown scenario {otro:?} (capacity, throughput, latency, fanout, rest)"
