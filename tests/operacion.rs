@@ -488,8 +488,7 @@ fn comprobacion<'a>(informe: &'a Value, nombre: &str) -> &'a Value {
 #[tokio::test]
 async fn doctor_passes_a_healthy_database_of_either_variant() {
     for variante in [Variante::Live, Variante::Migration] {
-        let db =
-            TestDb::con_extras(variante, &["indexes.sql", "client_id.sql", "v2_delta.sql"]).await;
+        let db = TestDb::completa(variante).await;
         let (codigo, informe) = doctor(&[("SECRET_KEY", SECRET), ("DATABASE_URL", &db.url)], &[]);
         assert_eq!(codigo, 0, "{variante:?}: {informe:#}");
         assert_eq!(comprobacion(&informe, "database")["status"], "ok");
@@ -510,12 +509,14 @@ async fn doctor_passes_a_healthy_database_of_either_variant() {
             }
         };
         assert_eq!(tipos, esperado);
-        assert_eq!(comprobacion(&informe, "optional: v2 delta")["status"], "ok");
-        // Pieces of features not served yet are named with their command, without making the
-        // verdict worse.
-        let busqueda = comprobacion(&informe, "optional: search index");
-        assert_eq!(busqueda["status"], "info");
-        assert_eq!(busqueda["command"], "scripts/migrate \"$DATABASE_URL\"");
+        for pieza in [
+            "optional: v2 delta",
+            "optional: search: accent folding and mute",
+            "optional: search index",
+            "optional: attachments table",
+        ] {
+            assert_eq!(comprobacion(&informe, pieza)["status"], "ok", "{pieza}");
+        }
     }
 }
 
@@ -537,6 +538,9 @@ async fn doctor_names_each_missing_optional_piece_with_its_command() {
     for pieza in [
         "optional: client_id",
         "optional: v2 delta",
+        "optional: search: accent folding and mute",
+        "optional: search index",
+        "optional: attachments table",
         "optional: index: message history",
         "optional: index: users by name",
     ] {
@@ -609,11 +613,7 @@ async fn doctor_refuses_an_unreachable_database_and_one_without_chat_tables() {
 
 #[tokio::test]
 async fn doctor_says_whether_secret_key_reads_a_pasted_cookie_and_checks_redis_and_origins() {
-    let db = TestDb::con_extras(
-        Variante::Live,
-        &["indexes.sql", "client_id.sql", "v2_delta.sql"],
-    )
-    .await;
+    let db = TestDb::completa(Variante::Live).await;
     let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL");
     let ajustes = [
         ("SECRET_KEY", SECRET),

@@ -77,8 +77,8 @@ impl Comprobacion {
 pub struct Pieza {
     /// Name in the report.
     pub nombre: &'static str,
-    /// What uses it: an API generation (`"v1"`, `"v2"`), or a feature this build does not
-    /// serve yet (`"search"`).
+    /// What uses it: an API generation (`"v1"`, `"v2"`, reported only when served), or our own
+    /// API (`"propia"`: search, attachments, mute; always served).
     pub generacion: &'static str,
     /// Whether the database has it.
     pub presente: bool,
@@ -99,7 +99,8 @@ impl Pieza {
         let servida = match self.generacion {
             "v1" => servidas.v1,
             "v2" => servidas.v2,
-            _ => false,
+            // Our own API (search, attachments, mute) is always served.
+            _ => true,
         };
         let (nivel, detalle) = if servida {
             (Nivel::Falta, format!("absent: {}", self.detalle))
@@ -409,7 +410,7 @@ mod tests {
     }
 
     #[test]
-    fn pieces_of_unserved_generations_do_not_count() {
+    fn pieces_of_unserved_generations_do_not_count_and_our_own_api_always_does() {
         let pieza = |generacion| Pieza {
             nombre: "x",
             generacion,
@@ -425,9 +426,9 @@ mod tests {
         assert_eq!(pieza("v1").comprobacion(ambas).nivel, Nivel::Falta);
         assert_eq!(pieza("v2").comprobacion(ambas).nivel, Nivel::Falta);
         assert_eq!(pieza("v2").comprobacion(solo_v1).nivel, Nivel::Info);
-        assert_eq!(pieza("search").comprobacion(ambas).nivel, Nivel::Info);
+        assert_eq!(pieza("propia").comprobacion(solo_v1).nivel, Nivel::Falta);
         assert_eq!(
-            pieza("search").comprobacion(ambas).comando.as_deref(),
+            pieza("v2").comprobacion(solo_v1).comando.as_deref(),
             Some("scripts/migrate")
         );
     }

@@ -2,7 +2,6 @@
 //! optional pieces (simple-protocol statements only, so it works through transaction-mode
 //! poolers too), and the store's own start-up validation for the chat tables.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -191,11 +190,10 @@ fn comprobar_tablas(r: &ResumenEsquema) -> Vec<Comprobacion> {
     salida
 }
 
-/// An index of the current schema: its table, key columns in order, access method, definition.
+/// An index of the current schema: its table, key columns in order, definition.
 struct Indice {
     tabla: String,
     columnas: Vec<String>,
-    metodo: String,
     definicion: String,
 }
 
@@ -203,10 +201,9 @@ async fn indices(cliente: &Client) -> Result<Vec<Indice>, String> {
     let sql = "SELECT t.relname, \
                  coalesce(array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) \
                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n), ','), ''), \
-                 am.amname, pg_get_indexdef(i.indexrelid) \
+                 pg_get_indexdef(i.indexrelid) \
                FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
                JOIN pg_namespace n ON n.oid = t.relnamespace \
-               JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
                WHERE n.nspname = current_schema()";
     Ok(filas(cliente, sql)
         .await?
@@ -218,19 +215,9 @@ async fn indices(cliente: &Client) -> Result<Vec<Indice>, String> {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            metodo: f[2].clone(),
-            definicion: f[3].clone(),
+            definicion: f[2].clone(),
         })
         .collect())
-}
-
-/// Names of the v2 delta's table and columns for a variant's tables (`sql/v2_delta.sql`).
-fn tabla_reacciones(conversaciones: &str) -> &'static str {
-    if conversaciones.starts_with("chat_") {
-        "chat_reacciones"
-    } else {
-        "reacciones_chat"
-    }
 }
 
 async fn piezas(cliente: &Client, r: &ResumenEsquema) -> Result<Vec<Pieza>, String> {
@@ -257,32 +244,6 @@ async fn piezas(cliente: &Client, r: &ResumenEsquema) -> Result<Vec<Pieza>, Stri
             comando: MIGRAR,
         }
     };
-    let reacciones = tabla_reacciones(conv);
-    let columnas: HashMap<String, HashSet<String>> = {
-        let sql = format!(
-            "SELECT table_name::text, column_name::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name IN ('{conv}', '{msg}', '{reacciones}')"
-        );
-        let mut mapa: HashMap<String, HashSet<String>> = HashMap::new();
-        for f in filas(cliente, &sql).await? {
-            mapa.entry(f[0].clone()).or_default().insert(f[1].clone());
-        }
-        mapa
-    };
-    let tiene = |tabla: &str, col: &str| columnas.get(tabla).is_some_and(|c| c.contains(col));
-    let faltan_v2: Vec<String> = [
-        (!columnas.contains_key(reacciones)).then(|| format!("table {reacciones}")),
-        (!tiene(conv, "mensaje_fijado_id")).then(|| format!("{conv}.mensaje_fijado_id")),
-        (!tiene(msg, "reply_to")).then(|| format!("{msg}.reply_to")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let busqueda = indices.iter().find(|i| {
-        i.tabla == msg
-            && matches!(i.metodo.as_str(), "gin" | "gist")
-            && i.definicion.contains("contenido")
-    });
     Ok(vec![
         indice(
             "index: message history",
@@ -326,21 +287,42 @@ async fn piezas(cliente: &Client, r: &ResumenEsquema) -> Result<Vec<Pieza>, Stri
         Pieza {
             nombre: "v2 delta",
             generacion: "v2",
-            presente: faltan_v2.is_empty(),
-            detalle: if faltan_v2.is_empty() {
-                format!("{reacciones}, {conv}.mensaje_fijado_id, {msg}.reply_to")
+            presente: r.faltan_v2.is_empty(),
+            detalle: if r.faltan_v2.is_empty() {
+                format!("reactions, {conv}.mensaje_fijado_id, {msg}.reply_to (sql/v2_delta.sql)")
             } else {
-                format!("lacks {} (sql/v2_delta.sql)", faltan_v2.join(", "))
+                format!("lacks {} (sql/v2_delta.sql)", r.faltan_v2.join(", "))
             },
             comando: MIGRAR,
         },
         Pieza {
+            nombre: "search: accent folding and mute",
+            generacion: "propia",
+            presente: r.acentos && r.silencios,
+            detalle:
+                "weigence_unaccent() and the participants' silenciado column (sql/busqueda.sql): \
+                      search that finds «canción» from «cancion», per-conversation mute"
+                    .to_owned(),
+            comando: MIGRAR,
+        },
+        Pieza {
             nombre: "search index",
-            generacion: "search",
-            presente: busqueda.is_some(),
-            detalle: busqueda.map(|i| i.definicion.clone()).unwrap_or_else(|| {
-                format!("a GIN or GiST index on {msg}.contenido, for message search")
-            }),
+            generacion: "propia",
+            presente: r.indice_busqueda,
+            detalle: format!(
+                "the full-text index on {msg}.contenido (sql/busqueda_indice.sql, built CONCURRENTLY): \
+                 search works without it, slower"
+            ),
+            comando: MIGRAR,
+        },
+        Pieza {
+            nombre: "attachments table",
+            generacion: "propia",
+            presente: r.adjuntos.0,
+            detalle: format!(
+                "{} (sql/adjuntos.sql): uploads answer 503 without it",
+                r.adjuntos.1
+            ),
             comando: MIGRAR,
         },
     ])

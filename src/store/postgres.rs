@@ -167,6 +167,20 @@ impl PostgresStore {
             marca_es_fecha: e.marca_es_fecha,
             idempotente: e.idempotente,
             opcionales_ausentes,
+            faltan_v2: [
+                (!e.reacciones).then(|| format!("table {}", e.tablas.reacciones)),
+                (!e.conversaciones.contains("mensaje_fijado_id"))
+                    .then(|| format!("{}.mensaje_fijado_id", e.tablas.conversaciones)),
+                (!e.mensajes.contains("reply_to"))
+                    .then(|| format!("{}.reply_to", e.tablas.mensajes)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            acentos: e.unaccent,
+            indice_busqueda: e.indice_busqueda,
+            adjuntos: (e.adjuntos, e.tablas.adjuntos),
+            silencios: e.participantes.contains("silenciado"),
         })
     }
 
@@ -346,6 +360,16 @@ pub struct ResumenEsquema {
     pub idempotente: bool,
     /// Optional columns the tables lack (`table.column`); the service works without them.
     pub opcionales_ausentes: Vec<String>,
+    /// What of the v2 delta is missing (`sql/v2_delta.sql`): empty when complete.
+    pub faltan_v2: Vec<String>,
+    /// `weigence_unaccent` exists (`sql/busqueda.sql`): search folds accents.
+    pub acentos: bool,
+    /// The search index exists (`sql/busqueda_indice.sql`).
+    pub indice_busqueda: bool,
+    /// The attachments table exists (`sql/adjuntos.sql`), and its name.
+    pub adjuntos: (bool, &'static str),
+    /// Participants have the `silenciado` column (`sql/busqueda.sql`): per-conversation mute.
+    pub silencios: bool,
 }
 
 /// Maps driver errors: lost connections and server shutdown are "unavailable".

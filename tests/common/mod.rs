@@ -114,6 +114,36 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// A fresh database with every optional piece `scripts/migrate` applies: indexes,
+    /// `client_id`, the v2 delta, search (with its index, built by psql as the script does),
+    /// attachments.
+    pub async fn completa(variante: Variante) -> TestDb {
+        let db = TestDb::con_extras(
+            variante,
+            &[
+                "indexes.sql",
+                "client_id.sql",
+                "v2_delta.sql",
+                "busqueda.sql",
+                "adjuntos.sql",
+            ],
+        )
+        .await;
+        let salida = std::process::Command::new("psql")
+            .args([&db.url, "-q", "-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(raiz().join("sql/busqueda_indice.sql"))
+            .output()
+            .expect("psql");
+        assert!(
+            salida.status.success(),
+            "{}",
+            String::from_utf8_lossy(&salida.stderr)
+        );
+        db
+    }
+}
+
 /// A running server with its own database.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
