@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use weigence_chat::service::entrada;
 use weigence_chat::dominio::{Id, IdKind};
+use weigence_chat::service::entrada;
 use weigence_chat::session::{Session, SessionCodec, tagged};
 
 const AHORA: i64 = 1_764_000_000;

@@ -6,7 +6,7 @@ use poem_openapi::Object;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Nulable;
+pub use super::Nulable;
 use crate::dominio::{Conversacion, Mensaje, Usuario};
 
 /// A user as the chat lists it.

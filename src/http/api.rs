@@ -6,9 +6,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use serde_json::Value;
 
-use crate::contrato::v1::*;
 use super::errores::RespuestaError;
 use super::sesion::Autenticado;
+use crate::contrato::v1::*;
 use crate::service::ErrorChat;
 
 /// Result of an API operation.

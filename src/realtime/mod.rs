@@ -17,8 +17,8 @@ use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
 use crate::contrato::v1::{ConversacionJson, MensajeBase};
-use crate::service::TiempoReal;
 use crate::dominio::{Conversacion, Id, Mensaje};
+use crate::service::TiempoReal;
 
 /// Room of every socket of one user.
 pub fn sala_usuario(rut: &str) -> String {

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::dominio::{Conversacion, Id, Mensaje, Usuario};
 use crate::session::Session;
 use crate::store::{ChatStore, StoreError};
 use limites::Limitador;
-use crate::dominio::{Conversacion, Id, Mensaje, Usuario};
 
 /// Most messages returned by one history request.
 pub const MAX_MENSAJES: i64 = 100;
