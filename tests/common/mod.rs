@@ -240,13 +240,25 @@ impl Postgrest {
         shell(&format!("postgrest_resume '{}'", self.dir.display())).await;
     }
 
-    /// Requests the gateway passed to PostgREST so far (lines of its access log).
-    pub fn peticiones(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("gateway-access.log"))
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+    /// Requests the gateway passed to PostgREST so far (lines of its access log). nginx logs a
+    /// request just after answering it, so this waits until the log stops growing.
+    pub async fn peticiones(&self) -> Vec<String> {
+        let leer = || {
+            std::fs::read_to_string(self.dir.join("gateway-access.log"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let mut lineas = leer();
+        loop {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let nuevas = leer();
+            if nuevas.len() == lineas.len() {
+                return nuevas;
+            }
+            lineas = nuevas;
+        }
     }
 }
 
@@ -299,7 +311,7 @@ pub async fn arrancar_con_registro(
     arrancar_con_entorno(&[("DATABASE_URL", url_db)], extra, registro).await
 }
 
-/// Starts the binary on the PostgREST store: only `SUPABASE_URL` and `SUPABASE_KEY`.
+/// Starts the binary on the PostgREST store of `pg` (its `sb_secret_…` key).
 pub async fn arrancar_postgrest(
     pg: &Postgrest,
     extra: &[(&str, &str)],
@@ -309,6 +321,20 @@ pub async fn arrancar_postgrest(
         &[("SUPABASE_URL", &pg.url), ("SUPABASE_KEY", &pg.clave)],
         extra,
         registro,
+    )
+    .await
+}
+
+/// Starts the binary with only `SUPABASE_URL` and `SUPABASE_KEY`.
+pub async fn arrancar_con_supabase(
+    url: &str,
+    clave: &str,
+    extra: &[(&str, &str)],
+) -> (Child, String) {
+    arrancar_con_entorno(
+        &[("SUPABASE_URL", url), ("SUPABASE_KEY", clave)],
+        extra,
+        None,
     )
     .await
 }

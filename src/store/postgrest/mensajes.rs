@@ -157,8 +157,8 @@ impl PostgrestStore {
     }
 
     /// With the SQL function: one request, forward-only in (fecha_envio, id) order. Without
-    /// it: find the target (one or two requests), then a conditional update that moves a
-    /// timestamp marker only forward and an id marker only to a greater id.
+    /// it: find the target (one or two requests), then conditional updates (one or two) that move
+    /// a timestamp marker only forward and an id marker only to a greater id.
     pub(super) async fn mover_marca(
         &self,
         conversacion: &Id,
@@ -216,19 +216,28 @@ impl PostgrestStore {
         let texto_valor = valor
             .as_str()
             .map_or_else(|| valor.to_string(), str::to_owned);
-        let peticion = self
-            .cliente
-            .tabla(t.participantes)
-            .select("usuario_id")
-            .eq("conversacion_id", conversacion.as_str())
-            .eq("usuario_id", rut)
-            .or(format!(
-                "ultimo_mensaje_leido.is.null,ultimo_mensaje_leido.lt.{}",
-                citar(&texto_valor)
-            ))
-            .update(json!({ "ultimo_mensaje_leido": valor }).to_string())
-            .build();
-        let r = self.cliente.json("marcar_leido", peticion).await?;
-        Ok((!filas::filas(&r)?.is_empty()).then_some(id))
+        // Two conditional updates instead of one with `or=(…is.null,…lt.…)`: PostgREST 12
+        // answers 42703 for an `or` filter on the column a PATCH sets.
+        for menor in [true, false] {
+            let peticion = self
+                .cliente
+                .tabla(t.participantes)
+                .select("usuario_id")
+                .eq("conversacion_id", conversacion.as_str())
+                .eq("usuario_id", rut);
+            let peticion = if menor {
+                peticion.lt("ultimo_mensaje_leido", &texto_valor)
+            } else {
+                peticion.is("ultimo_mensaje_leido", "null")
+            };
+            let peticion = peticion
+                .update(json!({ "ultimo_mensaje_leido": valor }).to_string())
+                .build();
+            let r = self.cliente.json("marcar_leido", peticion).await?;
+            if !filas::filas(&r)?.is_empty() {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 }
