@@ -10,6 +10,17 @@ use common::{TestApp, Variante};
 
 #[tokio::test]
 async fn two_users_chat_live_in_chromium_and_fall_back_to_polling() {
+    escenario().await;
+}
+
+#[tokio::test]
+async fn two_users_chat_live_in_chromium_on_the_postgrest_store() {
+    common::ALMACEN
+        .scope(common::Almacen::Postgrest { funciones: true }, escenario())
+        .await;
+}
+
+async fn escenario() {
     let app = TestApp::con(
         Variante::Live,
         &[("PING_INTERVAL_MS", "2000"), ("PING_TIMEOUT_MS", "2000")],
