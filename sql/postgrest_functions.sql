@@ -16,7 +16,10 @@
 --     transaction-scoped advisory lock on the pair (unique under concurrency); returns
 --     {"id": ..., "creada": bool};
 --   * <participants table>_marcar_leido(conversation, user, up to): forward-only read marker;
---     returns the new marker's message id as text, or null when it did not move.
+--     returns the new marker's message id as text, or null when it did not move;
+--   * <participants table>_no_leidos(user, only): unread messages per conversation of the user
+--     (from others, not deleted, after the marker), {"<conversation id>": count}: one request
+--     whatever the number of conversations (PostgREST has no aggregates by default).
 -- The functions are SECURITY INVOKER (they act with the caller's rights, like table requests)
 -- and executable only by service_role: PUBLIC, anon and authenticated lose EXECUTE.
 -- weigence-chat detects them at start-up and uses them; it logs once when they are absent.
@@ -188,10 +191,29 @@ BEGIN
             esquema, variante.part || '_marcar_leido', variante.msg, variante.part, tipo_conv,
             tipo_msg, despues, valor_marca);
 
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION %1$I.%2$I(p_usuario_id text, p_solo text DEFAULT NULL)
+            RETURNS jsonb LANGUAGE sql STABLE SECURITY INVOKER SET search_path = '' AS $cuerpo$
+                SELECT coalesce(jsonb_object_agg(p.conversacion_id::text,
+                         (SELECT count(*) FROM %1$I.%3$I m
+                           WHERE m.conversacion_id = p.conversacion_id AND m.usuario_id <> p_usuario_id
+                             AND %6$s AND %7$s)), '{}'::jsonb)
+                  FROM %1$I.%4$I p
+                 WHERE p.usuario_id = p_usuario_id AND (p_solo IS NULL OR p.conversacion_id = p_solo::%5$s)
+            $cuerpo$ $f$,
+            esquema, variante.part || '_no_leidos', variante.msg, variante.part, tipo_conv,
+            CASE WHEN EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
+                                AND i.table_name = variante.msg AND i.column_name = 'eliminado')
+                 THEN 'NOT coalesce(m.eliminado, false)' ELSE 'true' END,
+            CASE WHEN marca_es_fecha THEN '(m.fecha_envio > p.ultimo_mensaje_leido) IS NOT FALSE'
+                 ELSE format('((m.fecha_envio, m.id) > (SELECT r.fecha_envio, r.id FROM %I.%I r WHERE r.id = p.ultimo_mensaje_leido)) IS NOT FALSE',
+                             esquema, variante.msg) END);
+
         FOREACH firma IN ARRAY ARRAY[
             format('%I.%I(text, text, text, text)', esquema, variante.msg || '_enviar'),
             format('%I.%I(text, text)', esquema, variante.conv || '_uno_a_uno'),
-            format('%I.%I(text, text, text)', esquema, variante.part || '_marcar_leido')]
+            format('%I.%I(text, text, text)', esquema, variante.part || '_marcar_leido'),
+            format('%I.%I(text, text)', esquema, variante.part || '_no_leidos')]
         LOOP
             EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', firma);
             FOREACH rol IN ARRAY ARRAY['anon', 'authenticated'] LOOP

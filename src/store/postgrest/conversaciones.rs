@@ -58,8 +58,10 @@ impl PostgrestStore {
         Ok(otros.into_iter().collect())
     }
 
-    /// One request for the conversations with their participants and last message, then (when
-    /// there are any) one for the positions of id read markers and one for the unread messages.
+    /// One request for the conversations with their participants and last message; with the
+    /// SQL functions one more, sent at the same time, for the unread counts. Without them (when
+    /// there are conversations) one for the positions of id read markers and one for the
+    /// unread messages, whose URL grows with the number of conversations.
     pub(super) async fn leer_conversaciones(
         &self,
         rut: &str,
@@ -100,7 +102,23 @@ impl PostgrestStore {
             (format!("{ruta_ultimo}.order"), "fecha_envio.desc,id.desc"),
             (format!("{ruta_ultimo}.limit"), "1"),
         ]);
-        let respuesta = self.cliente.json("conversaciones", peticion).await?;
+        // With the functions the unread counts come from one more request, sent alongside.
+        let (respuesta, por_funcion) = if e.funciones {
+            let conteo = self
+                .cliente
+                .funcion(
+                    &e.fn_no_leidos(),
+                    &json!({"p_usuario_id": rut, "p_solo": solo.map(Id::as_str)}),
+                )
+                .build();
+            let (lista, conteo) = futures_util::join!(
+                self.cliente.json("conversaciones", peticion),
+                self.cliente.json("conversaciones", conteo)
+            );
+            (lista?, Some(conteo?))
+        } else {
+            (self.cliente.json("conversaciones", peticion).await?, None)
+        };
         let filas_part = filas::filas(&respuesta)?;
 
         let mut lista = Vec::with_capacity(filas_part.len());
@@ -136,9 +154,18 @@ impl PostgrestStore {
                 ultima_actualizacion: filas::texto(&c["ultima_actualizacion"]),
             });
         }
-        let no_leidos = self.contar_no_leidos(e, rut, &marcas).await?;
-        for c in &mut lista {
-            c.no_leidos = no_leidos.get(c.id.as_str()).copied().unwrap_or(0);
+        match por_funcion {
+            Some(conteo) => {
+                for c in &mut lista {
+                    c.no_leidos = conteo[c.id.as_str()].as_i64().unwrap_or(0);
+                }
+            }
+            None => {
+                let no_leidos = self.contar_no_leidos(e, rut, &marcas).await?;
+                for c in &mut lista {
+                    c.no_leidos = no_leidos.get(c.id.as_str()).copied().unwrap_or(0);
+                }
+            }
         }
         // Most recent activity first, as the Postgres store orders them.
         let actividad = |c: &Conversacion| {

@@ -73,7 +73,7 @@ pub(super) struct Esquema {
     pub marca_es_fecha: bool,
     /// Optional columns present, as `table.column`.
     columnas: HashSet<String>,
-    /// The three SQL functions of `sql/postgrest_functions.sql` are installed.
+    /// The four SQL functions of `sql/postgrest_functions.sql` are installed.
     pub funciones: bool,
 }
 
@@ -96,6 +96,11 @@ impl Esquema {
     /// Name of the read-marker function for these tables.
     pub fn fn_marcar_leido(&self) -> String {
         format!("{}_marcar_leido", self.tablas.participantes)
+    }
+
+    /// Name of the unread-count function for these tables.
+    pub fn fn_no_leidos(&self) -> String {
+        format!("{}_no_leidos", self.tablas.participantes)
     }
 
     /// `nombre,correo,rol` as far as `usuarios` has them (for `select`).
@@ -201,6 +206,7 @@ impl Esquema {
             format!("{}_enviar", tablas.mensajes),
             format!("{}_uno_a_uno", tablas.conversaciones),
             format!("{}_marcar_leido", tablas.participantes),
+            format!("{}_no_leidos", tablas.participantes),
         ];
         let funciones = join_all([
             existe_funcion(
@@ -213,6 +219,11 @@ impl Esquema {
                 cliente,
                 &nombres[2],
                 json!({"p_conversacion_id": null, "p_usuario_id": null, "p_hasta": null}),
+            ),
+            existe_funcion(
+                cliente,
+                &nombres[3],
+                json!({"p_usuario_id": null, "p_solo": null}),
             ),
         ]);
         let (columnas, uuid_conv, uuid_msg, marca, funciones) =
