@@ -144,16 +144,24 @@ impl Cliente {
         let codigo = cuerpo["code"].as_str().map(str::to_owned);
         // 502/503/504: the gateway cannot reach PostgREST, or PostgREST cannot reach
         // PostgreSQL (PGRST000/001/002 are 503, a pool timeout PGRST003 is 504).
-        if matches!(status, 502..=504) {
+        // An empty code: PostgreSQL errors always carry a SQLSTATE and PostgREST's own a PGRSTxxx,
+        // so this is libpq failing on the client side (PostgREST 12 answers 400 when its
+        // connection to PostgreSQL breaks during the query).
+        if matches!(status, 502..=504) || codigo.as_deref() == Some("") {
             return Err(Fallo::Caida(format!(
                 "PostgREST {status} {}",
                 codigo.as_deref().unwrap_or("-")
             )));
         }
+        let mensaje = match cuerpo["message"].as_str() {
+            Some(m) => m.to_owned(),
+            // Not PostgREST's error shape: keep the start of the body for the log of the 500.
+            None => texto.chars().take(200).collect(),
+        };
         Err(Fallo::Rechazo {
             status,
             codigo,
-            mensaje: cuerpo["message"].as_str().unwrap_or("").to_owned(),
+            mensaje,
         })
     }
 }
