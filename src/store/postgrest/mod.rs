@@ -1,0 +1,210 @@
+//! The chat store over PostgREST (Supabase's REST layer), for deployments that have only
+//! `SUPABASE_URL` and `SUPABASE_KEY`. Built on the `postgrest` crate; every request goes
+//! through [`peticion::Cliente`] (timeout, error mapping, counting). Each operation costs a
+//! constant number of requests, whatever the number of conversations or messages. Sends,
+//! 1:1 creation and the read marker are atomic when the optional functions of
+//! `sql/postgrest_functions.sql` are installed, best-effort otherwise.
+
+mod conversaciones;
+mod esquema;
+mod filas;
+mod mensajes;
+mod peticion;
+mod usuarios;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+
+use super::{ChatStore, ConversacionUnoAUno, Insercion, StoreError, StoreResult};
+use crate::config::TableVariant;
+use crate::dominio::{Conversacion, Credenciales, Id, IdKinds, Mensaje, Usuario};
+use esquema::Esquema;
+use peticion::{Cliente, Fallo};
+
+/// How to reach PostgREST.
+#[derive(Clone)]
+pub struct PostgrestOptions {
+    /// `SUPABASE_URL` (the project URL; the store talks to `{url}/rest/v1`).
+    pub url: String,
+    /// `SUPABASE_KEY`: a service-role JWT or an `sb_secret_…` key.
+    pub key: String,
+    /// Bound on each request.
+    pub timeout: Duration,
+    /// Forced table variant; detected when `None`.
+    pub variant: Option<TableVariant>,
+}
+
+impl std::fmt::Debug for PostgrestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgrestOptions")
+            .field("url", &self.url)
+            .field("timeout", &self.timeout)
+            .field("variant", &self.variant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why the store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgrestStartError {
+    /// The gateway or PostgREST refused the key (401/403): a configuration error.
+    #[error(
+        "SUPABASE_KEY was refused by {0} (HTTP {1}): use the project's service_role or sb_secret key"
+    )]
+    Clave(String, u16),
+    /// The tables are unusable or another storage error.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The chat store backed by PostgREST.
+pub struct PostgrestStore {
+    cliente: Cliente,
+    variant: Option<TableVariant>,
+    /// Filled by the first successful look at the schema (at start-up, or later when PostgREST
+    /// was unreachable then).
+    esquema: OnceCell<Esquema>,
+}
+
+impl PostgrestStore {
+    /// Checks the key and reads the schema. When PostgREST cannot be reached it starts anyway
+    /// (health says 503 and every call retries), like the Postgres store.
+    pub async fn connect(options: &PostgrestOptions) -> Result<Self, PostgrestStartError> {
+        let base = format!("{}/rest/v1", options.url.trim_end_matches('/'));
+        let store = PostgrestStore {
+            cliente: Cliente::new(&base, &options.key, options.timeout),
+            variant: options.variant,
+            esquema: OnceCell::new(),
+        };
+        let sonda = store
+            .cliente
+            .tabla("usuarios")
+            .select("rut_usuario")
+            .build()
+            .query(&[("limit", "0")]);
+        match store.cliente.json("clave", sonda).await {
+            Err(Fallo::Rechazo { status, .. }) if status == 401 || status == 403 => {
+                return Err(PostgrestStartError::Clave(base, status));
+            }
+            Err(Fallo::Caida(causa)) => {
+                tracing::warn!(%causa, "PostgREST no disponible al arrancar; se reintentará");
+                return Ok(store);
+            }
+            _ => {}
+        }
+        match store.esquema().await {
+            Ok(_) => Ok(store),
+            Err(StoreError::Unavailable(causa)) => {
+                tracing::warn!(%causa, "PostgREST no disponible al arrancar; se reintentará");
+                Ok(store)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The schema, read through PostgREST on first use.
+    async fn esquema(&self) -> StoreResult<&Esquema> {
+        self.esquema
+            .get_or_try_init(|| async {
+                let e = Esquema::leer(&self.cliente, self.variant).await?;
+                tracing::info!(
+                    tablas = e.tablas.conversaciones,
+                    id_conversacion = ?e.kinds.conversacion,
+                    id_mensaje = ?e.kinds.mensaje,
+                    funciones = e.funciones,
+                    peticiones = self.cliente.enviadas(),
+                    "esquema de chat detectado vía PostgREST"
+                );
+                if !e.funciones {
+                    tracing::warn!(
+                        "funciones SQL opcionales ausentes: envíos, creación 1:1 y marca de lectura \
+                         en modo de mejor esfuerzo (no atómicos); instálelas con sql/postgrest_functions.sql"
+                    );
+                }
+                Ok(e)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl ChatStore for PostgrestStore {
+    async fn id_kinds(&self) -> StoreResult<IdKinds> {
+        Ok(self.esquema().await?.kinds)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let e = self.esquema().await?;
+        let peticion = self
+            .cliente
+            .tabla(e.tablas.conversaciones)
+            .select("id")
+            .build()
+            .query(&[("limit", "0")]);
+        self.cliente.json("ping", peticion).await?;
+        Ok(())
+    }
+
+    async fn credenciales(&self, login: &str) -> StoreResult<Vec<Credenciales>> {
+        self.leer_credenciales(login).await
+    }
+
+    async fn guardar_hash(&self, rut: &str, hash: &str) -> StoreResult<()> {
+        self.escribir_hash(rut, hash).await
+    }
+
+    async fn usuario(&self, rut: &str) -> StoreResult<Option<Usuario>> {
+        self.leer_usuario(rut).await
+    }
+
+    async fn usuarios_excepto(&self, rut: &str) -> StoreResult<Vec<Usuario>> {
+        self.leer_usuarios_excepto(rut).await
+    }
+
+    async fn es_participante(&self, conversacion: &Id, rut: &str) -> StoreResult<bool> {
+        self.leer_es_participante(conversacion, rut).await
+    }
+
+    async fn conversaciones(&self, rut: &str, solo: Option<&Id>) -> StoreResult<Vec<Conversacion>> {
+        self.leer_conversaciones(rut, solo).await
+    }
+
+    async fn contactos(&self, rut: &str) -> StoreResult<Vec<String>> {
+        self.leer_contactos(rut).await
+    }
+
+    async fn conversacion_uno_a_uno(&self, a: &str, b: &str) -> StoreResult<ConversacionUnoAUno> {
+        self.buscar_o_crear_uno_a_uno(a, b).await
+    }
+
+    async fn mensajes(
+        &self,
+        conversacion: &Id,
+        antes: Option<&Id>,
+        limite: i64,
+    ) -> StoreResult<Vec<Mensaje>> {
+        self.leer_mensajes(conversacion, antes, limite).await
+    }
+
+    async fn insertar_mensaje(
+        &self,
+        conversacion: &Id,
+        autor: &str,
+        contenido: &str,
+        clave: Option<&str>,
+    ) -> StoreResult<Insercion> {
+        self.guardar_mensaje(conversacion, autor, contenido, clave)
+            .await
+    }
+
+    async fn marcar_leido(
+        &self,
+        conversacion: &Id,
+        rut: &str,
+        hasta: Option<&Id>,
+    ) -> StoreResult<Option<Id>> {
+        self.mover_marca(conversacion, rut, hasta).await
+    }
+}
