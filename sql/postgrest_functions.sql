@@ -9,9 +9,15 @@
 -- current schema (chat_* or *_chat) it adds:
 --   * the `client_id` column and its partial unique index (as sql/client_id.sql), so retried
 --     sends with one client key store one message;
---   * <messages table>_enviar(conversation, author, text, client key): participant check,
---     idempotent insert, conversation update, in one transaction; returns
---     {"nuevo": bool, "mensaje": {message columns..., "usuarios": {author}}};
+--   * <messages table>_enviar(conversation, author, text, client key, reply_to): participant
+--     check, idempotent insert (with the replied message where the v2 delta's `reply_to` column
+--     exists), conversation update, in one transaction; returns
+--     {"nuevo": bool, "mensaje": {message columns..., "usuarios": {author}}} (an earlier
+--     four-argument version is dropped and replaced);
+--   * <messages table>_eliminar(message): a v2 delete in one transaction: the message marked
+--     `eliminado` (removed where that column is missing), its reactions removed and the
+--     conversation's pin cleared when it pointed to it (where the v2 delta exists: run this file
+--     again after sql/v2_delta.sql); returns whether there was a message to delete;
 --   * <conversations table>_uno_a_uno(a, b): find-or-create of the 1:1 conversation under a
 --     transaction-scoped advisory lock on the pair (unique under concurrency); returns
 --     {"id": ..., "creada": bool};
@@ -39,11 +45,14 @@ DECLARE
     valor_marca text;
     rol text;
     firma text;
+    con_respuestas boolean;
+    borrar text;
+    limpiar text;
 BEGIN
     FOR variante IN
         SELECT * FROM (VALUES
-            ('chat_conversaciones', 'chat_participantes', 'chat_mensajes'),
-            ('conversaciones_chat', 'participantes_chat', 'mensajes_chat')) v(conv, part, msg)
+            ('chat_conversaciones', 'chat_participantes', 'chat_mensajes', 'chat_reacciones'),
+            ('conversaciones_chat', 'participantes_chat', 'mensajes_chat', 'reacciones_chat')) v(conv, part, msg, reac)
         WHERE to_regclass(format('%I.%I', current_schema(), v.conv)) IS NOT NULL
     LOOP
         SELECT format_type(a.atttypid, a.atttypmod) INTO tipo_conv FROM pg_attribute a
@@ -67,9 +76,14 @@ BEGIN
          WHERE EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
                          AND i.table_name = variante.conv AND i.column_name = c.col);
 
+        con_respuestas := EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
+                                    AND i.table_name = variante.msg AND i.column_name = 'reply_to');
+        -- The v1 version of the send function had four arguments: replaced, not overloaded.
+        EXECUTE format('DROP FUNCTION IF EXISTS %I.%I(text, text, text, text)', esquema, variante.msg || '_enviar');
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION %1$I.%2$I(p_conversacion_id text, p_usuario_id text,
-                                                 p_contenido text, p_client_id text DEFAULT NULL)
+                                                 p_contenido text, p_client_id text DEFAULT NULL,
+                                                 p_reply_to text DEFAULT NULL)
             RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
             DECLARE
                 v_msg %1$I.%3$I;
@@ -79,8 +93,8 @@ BEGIN
                                  AND p.usuario_id = p_usuario_id) THEN
                     RAISE SQLSTATE 'PT403' USING MESSAGE = 'not a participant of this conversation';
                 END IF;
-                INSERT INTO %1$I.%3$I AS m (conversacion_id, usuario_id, contenido, fecha_envio, client_id)
-                VALUES (p_conversacion_id::%6$s, p_usuario_id, p_contenido, clock_timestamp(), p_client_id)
+                INSERT INTO %1$I.%3$I AS m (conversacion_id, usuario_id, contenido, fecha_envio, client_id%8$s)
+                VALUES (p_conversacion_id::%6$s, p_usuario_id, p_contenido, clock_timestamp(), p_client_id%9$s)
                 ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
                 RETURNING m.* INTO v_msg;
                 IF NOT FOUND THEN
@@ -99,7 +113,44 @@ BEGIN
             $cuerpo$ $f$,
             esquema, variante.msg || '_enviar', variante.msg, variante.part, variante.conv,
             tipo_conv, CASE WHEN toque IS NULL THEN '' ELSE
-                format('UPDATE %I.%I c SET %s WHERE c.id = v_msg.conversacion_id;', esquema, variante.conv, toque) END);
+                format('UPDATE %I.%I c SET %s WHERE c.id = v_msg.conversacion_id;', esquema, variante.conv, toque) END,
+            CASE WHEN con_respuestas THEN ', reply_to' ELSE '' END,
+            CASE WHEN con_respuestas THEN format(', p_reply_to::%s', tipo_msg) ELSE '' END);
+
+        -- A v2 delete: the message, its reactions and the pin on it, in one transaction.
+        IF EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
+                     AND i.table_name = variante.msg AND i.column_name = 'eliminado') THEN
+            borrar := format('UPDATE %I.%I m SET eliminado = true WHERE m.id = p_mensaje_id::%s AND NOT coalesce(m.eliminado, false) RETURNING m.conversacion_id INTO v_conv;',
+                             esquema, variante.msg, tipo_msg);
+        ELSE
+            borrar := format('DELETE FROM %I.%I m WHERE m.id = p_mensaje_id::%s RETURNING m.conversacion_id INTO v_conv;',
+                             esquema, variante.msg, tipo_msg);
+        END IF;
+        limpiar := '';
+        IF to_regclass(format('%I.%I', esquema, variante.reac)) IS NOT NULL THEN
+            limpiar := limpiar || format('DELETE FROM %I.%I r WHERE r.mensaje_id = p_mensaje_id::%s;',
+                                         esquema, variante.reac, tipo_msg);
+        END IF;
+        IF EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
+                     AND i.table_name = variante.conv AND i.column_name = 'mensaje_fijado_id') THEN
+            limpiar := limpiar || format(' UPDATE %I.%I c SET mensaje_fijado_id = NULL WHERE c.id = v_conv AND c.mensaje_fijado_id = p_mensaje_id::%s;',
+                                         esquema, variante.conv, tipo_msg);
+        END IF;
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION %1$I.%2$I(p_mensaje_id text)
+            RETURNS boolean LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
+            DECLARE
+                v_conv %3$s;
+            BEGIN
+                %4$s
+                IF NOT FOUND THEN
+                    RETURN false;
+                END IF;
+                %5$s
+                RETURN true;
+            END
+            $cuerpo$ $f$,
+            esquema, variante.msg || '_eliminar', tipo_conv, borrar, limpiar);
 
         cols_nueva := 'fecha_creacion';
         vals_nueva := 'now()';
@@ -210,7 +261,8 @@ BEGIN
                              esquema, variante.msg) END);
 
         FOREACH firma IN ARRAY ARRAY[
-            format('%I.%I(text, text, text, text)', esquema, variante.msg || '_enviar'),
+            format('%I.%I(text, text, text, text, text)', esquema, variante.msg || '_enviar'),
+            format('%I.%I(text)', esquema, variante.msg || '_eliminar'),
             format('%I.%I(text, text)', esquema, variante.conv || '_uno_a_uno'),
             format('%I.%I(text, text, text)', esquema, variante.part || '_marcar_leido'),
             format('%I.%I(text, text)', esquema, variante.part || '_no_leidos')]

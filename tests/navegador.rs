@@ -50,7 +50,10 @@ async fn two_users_chat_live_in_chromium_and_fall_back_to_polling() {
 #[tokio::test]
 async fn two_users_chat_live_in_chromium_on_the_postgrest_store() {
     common::ALMACEN
-        .scope(common::Almacen::Postgrest { funciones: true }, dos_usuarios())
+        .scope(
+            common::Almacen::Postgrest { funciones: true },
+            dos_usuarios(),
+        )
         .await;
 }
 

@@ -320,9 +320,7 @@ async fn no_metric_label_holds_a_user_id_a_cookie_an_id_or_message_text() {
     };
     assert!(rutas.iter().all(|r| plantilla(r)), "{rutas:?}");
     assert!(
-        rutas
-            .iter()
-            .any(|r| r == "/api/chat/mensajes/{id}"),
+        rutas.iter().any(|r| r == "/api/chat/mensajes/{id}"),
         "{rutas:?}"
     );
     assert!(

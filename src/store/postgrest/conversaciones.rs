@@ -98,10 +98,15 @@ impl PostgrestStore {
             peticion = peticion.eq("conversacion_id", id.as_str());
         }
         let ruta_ultimo = format!("{}.{}", t.conversaciones, t.mensajes);
-        let peticion = peticion.build().query(&[
+        let mut consulta = vec![
             (format!("{ruta_ultimo}.order"), "fecha_envio.desc,id.desc"),
             (format!("{ruta_ultimo}.limit"), "1"),
-        ]);
+        ];
+        // The last message is the newest one not deleted, as in the Postgres store.
+        if e.tiene(t.mensajes, "eliminado") {
+            consulta.push((format!("{ruta_ultimo}.eliminado"), "not.is.true"));
+        }
+        let peticion = peticion.build().query(&consulta);
         // With the functions the unread counts come from one more request, sent alongside.
         let (respuesta, por_funcion) = if e.funciones {
             let conteo = self

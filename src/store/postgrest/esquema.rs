@@ -31,6 +31,8 @@ pub(super) struct Tablas {
     pub participantes: &'static str,
     /// Messages.
     pub mensajes: &'static str,
+    /// The v2 delta's reactions (optional).
+    pub reacciones: &'static str,
 }
 
 impl Tablas {
@@ -40,26 +42,31 @@ impl Tablas {
                 conversaciones: "chat_conversaciones",
                 participantes: "chat_participantes",
                 mensajes: "chat_mensajes",
+                reacciones: "chat_reacciones",
             },
             TableVariant::ChatSuffix => Tablas {
                 conversaciones: "conversaciones_chat",
                 participantes: "participantes_chat",
                 mensajes: "mensajes_chat",
+                reacciones: "reacciones_chat",
             },
         }
     }
 }
 
 /// Optional columns the store reads or writes when they exist.
-const OPCIONALES_CONV: [&str; 6] = [
+const OPCIONALES_CONV: [&str; 7] = [
     "nombre",
     "es_grupal",
     "creado_por",
     "ultima_actualizacion",
     "ultimo_mensaje_id",
     "ultimo_mensaje_timestamp",
+    "mensaje_fijado_id",
 ];
-const OPCIONALES_MSG: [&str; 3] = ["editado", "eliminado", "client_id"];
+const OPCIONALES_MSG: [&str; 4] = ["editado", "eliminado", "client_id", "reply_to"];
+/// The columns of the v2 delta's reactions table the store uses.
+const COLUMNAS_REACCION: &str = "mensaje_id,usuario_id,emoji,fecha_creacion";
 const OPCIONALES_USR: [&str; 5] = ["nombre", "correo", "rol", "password_hash", "Contraseña"];
 
 /// The schema as seen through PostgREST.
@@ -75,6 +82,11 @@ pub(super) struct Esquema {
     columnas: HashSet<String>,
     /// The four SQL functions of `sql/postgrest_functions.sql` are installed.
     pub funciones: bool,
+    /// The v2 functions of that file are installed too: the send function takes `p_reply_to`
+    /// and `<messages>_eliminar` exists.
+    pub funciones_v2: bool,
+    /// The v2 delta's reactions table exists with the columns the chat uses.
+    pub reacciones: bool,
 }
 
 impl Esquema {
@@ -86,6 +98,18 @@ impl Esquema {
     /// Name of the send function for these tables.
     pub fn fn_enviar(&self) -> String {
         format!("{}_enviar", self.tablas.mensajes)
+    }
+
+    /// Name of the one-transaction delete function for these tables.
+    pub fn fn_eliminar(&self) -> String {
+        format!("{}_eliminar", self.tablas.mensajes)
+    }
+
+    /// Whether every piece of the v2 delta is there (`sql/v2_delta.sql`).
+    pub fn delta_v2(&self) -> bool {
+        self.reacciones
+            && self.tiene(self.tablas.conversaciones, "mensaje_fijado_id")
+            && self.tiene(self.tablas.mensajes, "reply_to")
     }
 
     /// Name of the 1:1 find-or-create function for these tables.
@@ -125,7 +149,7 @@ impl Esquema {
             "contenido",
             "fecha_envio",
         ];
-        for c in ["editado", "eliminado"] {
+        for c in ["editado", "eliminado", "reply_to"] {
             if self.tiene(self.tablas.mensajes, c) {
                 cols.push(c);
             }
@@ -207,6 +231,7 @@ impl Esquema {
             format!("{}_uno_a_uno", tablas.conversaciones),
             format!("{}_marcar_leido", tablas.participantes),
             format!("{}_no_leidos", tablas.participantes),
+            format!("{}_eliminar", tablas.mensajes),
         ];
         let funciones = join_all([
             existe_funcion(
@@ -225,9 +250,22 @@ impl Esquema {
                 &nombres[3],
                 json!({"p_usuario_id": null, "p_solo": null}),
             ),
+            existe_funcion(
+                cliente,
+                &nombres[0],
+                json!({"p_conversacion_id": null, "p_usuario_id": null, "p_contenido": null, "p_client_id": null, "p_reply_to": null}),
+            ),
+            existe_funcion(cliente, &nombres[4], json!({"p_mensaje_id": null})),
         ]);
-        let (columnas, uuid_conv, uuid_msg, marca, funciones) =
-            futures_util::join!(sondas_columnas, uuid_conv, uuid_msg, marca, funciones);
+        let reacciones = tiene_columna(cliente, tablas.reacciones, COLUMNAS_REACCION.into());
+        let (columnas, uuid_conv, uuid_msg, marca, funciones, reacciones) = futures_util::join!(
+            sondas_columnas,
+            uuid_conv,
+            uuid_msg,
+            marca,
+            funciones,
+            reacciones
+        );
         let mut presentes = HashSet::new();
         for ((tabla, columna), hay) in opcionales.iter().zip(columnas) {
             if hay? {
@@ -244,7 +282,9 @@ impl Esquema {
             },
             marca_es_fecha: marca?,
             columnas: presentes,
-            funciones: funciones.iter().all(|f| *f),
+            funciones: funciones[..4].iter().all(|f| *f),
+            funciones_v2: funciones.iter().all(|f| *f),
+            reacciones: reacciones?,
         })
     }
 }

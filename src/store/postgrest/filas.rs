@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::dominio::{Id, IdKind, IdKinds, Mensaje, Usuario};
+use crate::dominio::{ExtrasMensaje, Id, IdKind, IdKinds, Mensaje, Usuario};
 use crate::store::{StoreError, StoreResult};
 
 /// An id column's value (a JSON number or string) of `kind`.
@@ -33,7 +33,8 @@ pub(super) fn usuario_fila(fila: &Value) -> StoreResult<Usuario> {
     Ok(usuario(rut, fila))
 }
 
-/// A message row selected with `Esquema::columnas_mensaje` (or returned by the send function).
+/// A message row selected with `Esquema::columnas_mensaje` (or returned by the send function);
+/// of its extras only the reply's id (the quote and reactions come from other requests).
 pub(super) fn mensaje(fila: &Value, kinds: IdKinds) -> StoreResult<Mensaje> {
     let autor = texto(&fila["usuario_id"]).unwrap_or_default();
     Ok(Mensaje {
@@ -45,6 +46,10 @@ pub(super) fn mensaje(fila: &Value, kinds: IdKinds) -> StoreResult<Mensaje> {
         eliminado: fila["eliminado"].as_bool().unwrap_or(false),
         autor: usuario(autor.clone(), &fila["usuarios"]),
         usuario_id: autor,
+        extras: ExtrasMensaje {
+            responde_a: Id::from_json(&fila["reply_to"], kinds.mensaje),
+            ..ExtrasMensaje::default()
+        },
     })
 }
 

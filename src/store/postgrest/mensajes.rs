@@ -1,14 +1,16 @@
-//! Messages: history pages, sends and the read marker.
+//! Messages: history pages (deleted ones left out, with replies' quotes and reactions), sends
+//! and the read marker.
 
 use serde_json::{Value, json};
 
 use super::peticion::citar;
 use super::{PostgrestStore, filas};
 use crate::dominio::{Id, Mensaje};
-use crate::store::{Insercion, StoreError, StoreResult};
+use crate::store::{Insercion, NuevoMensaje, StoreError, StoreResult};
 
 impl PostgrestStore {
-    /// One request for the newest page; one more first when paging back from `antes`.
+    /// One request for the newest page; one more first when paging back from `antes`; with the
+    /// v2 delta up to two more, together, for the quotes and reactions.
     pub(super) async fn leer_mensajes(
         &self,
         conversacion: &Id,
@@ -23,6 +25,9 @@ impl PostgrestStore {
             .select(e.columnas_mensaje())
             .eq("conversacion_id", conversacion.as_str())
             .order("fecha_envio.desc,id.desc");
+        if e.tiene(t.mensajes, "eliminado") {
+            peticion = peticion.not("is", "eliminado", "true");
+        }
         if let Some(antes) = antes {
             // Where `antes` is; a message of another conversation (or none) gives no page, as
             // in the Postgres store.
@@ -55,35 +60,48 @@ impl PostgrestStore {
             .map(|m| filas::mensaje(m, e.kinds))
             .collect::<StoreResult<Vec<_>>>()?;
         lista.reverse();
+        self.completar_extras(e, &mut lista, true).await?;
         Ok(lista)
     }
 
     /// With the SQL function: one request and one transaction (participant check, idempotent
-    /// insert, conversation update). Without it: the insert, then the conversation update (a
-    /// crash between them leaves the conversation's last-message columns behind); a repeated
-    /// client key (409 `23505` on the `client_id` index) returns the first message.
-    pub(super) async fn guardar_mensaje(
-        &self,
-        conversacion: &Id,
-        autor: &str,
-        contenido: &str,
-        clave: Option<&str>,
-    ) -> StoreResult<Insercion> {
+    /// insert, conversation update). Without it (or, for a reply, without its v2 version): the
+    /// insert, then the conversation update (a crash between them leaves the conversation's
+    /// last-message columns behind); a repeated client key (409 `23505` on the `client_id`
+    /// index) returns the first message. A reply, or a repeated send, then gets its extras (up
+    /// to two more requests, together).
+    pub(super) async fn guardar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
+        let e = self.esquema().await?;
+        let mut insercion = self.insertar(nuevo).await?;
+        if insercion.mensaje.extras.responde_a.is_some() || !insercion.nuevo {
+            let nuevo = insercion.nuevo;
+            self.completar_extras(e, std::slice::from_mut(&mut insercion.mensaje), !nuevo)
+                .await?;
+        }
+        Ok(insercion)
+    }
+
+    async fn insertar(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
+        let NuevoMensaje {
+            conversacion,
+            autor,
+            contenido,
+            clave,
+            responde_a,
+        } = nuevo;
         let e = self.esquema().await?;
         let t = e.tablas;
-        if e.funciones {
-            let peticion = self
-                .cliente
-                .funcion(
-                    &e.fn_enviar(),
-                    &json!({
-                        "p_conversacion_id": conversacion.as_str(),
-                        "p_usuario_id": autor,
-                        "p_contenido": contenido,
-                        "p_client_id": clave,
-                    }),
-                )
-                .build();
+        if e.funciones_v2 || (e.funciones && responde_a.is_none()) {
+            let mut argumentos = json!({
+                "p_conversacion_id": conversacion.as_str(),
+                "p_usuario_id": autor,
+                "p_contenido": contenido,
+                "p_client_id": clave,
+            });
+            if e.funciones_v2 {
+                argumentos["p_reply_to"] = json!(responde_a.map(Id::as_str));
+            }
+            let peticion = self.cliente.funcion(&e.fn_enviar(), &argumentos).build();
             let r = self.cliente.json("insertar_mensaje", peticion).await?;
             return Ok(Insercion {
                 mensaje: filas::mensaje(&r["mensaje"], e.kinds)?,
@@ -98,6 +116,9 @@ impl PostgrestStore {
         let con_clave = clave.filter(|_| e.tiene(t.mensajes, "client_id"));
         if let Some(k) = con_clave {
             fila["client_id"] = json!(k);
+        }
+        if let Some(r) = responde_a.filter(|_| e.tiene(t.mensajes, "reply_to")) {
+            fila["reply_to"] = r.to_json();
         }
         let peticion = self
             .cliente

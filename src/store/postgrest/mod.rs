@@ -11,15 +11,21 @@ mod filas;
 mod mensajes;
 mod peticion;
 mod usuarios;
+mod v2;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
-use super::{ChatStore, ConversacionUnoAUno, Insercion, StoreError, StoreResult};
+use super::{
+    ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado, NuevoMensaje,
+    StoreError, StoreResult,
+};
 use crate::config::TableVariant;
-use crate::dominio::{Conversacion, Credenciales, Id, IdKinds, Mensaje, Usuario};
+use crate::dominio::{
+    Conversacion, Credenciales, EstadoConversacion, Id, IdKinds, Mensaje, Reaccion, Usuario,
+};
 use esquema::Esquema;
 use peticion::{Cliente, Fallo};
 
@@ -114,6 +120,8 @@ impl PostgrestStore {
                     id_conversacion = ?e.kinds.conversacion,
                     id_mensaje = ?e.kinds.mensaje,
                     funciones = e.funciones,
+                    funciones_v2 = e.funciones_v2,
+                    delta_v2 = e.delta_v2(),
                     peticiones = self.cliente.enviadas(),
                     "esquema de chat detectado vía PostgREST"
                 );
@@ -121,6 +129,11 @@ impl PostgrestStore {
                     tracing::warn!(
                         "funciones SQL opcionales ausentes: envíos, creación 1:1 y marca de lectura \
                          en modo de mejor esfuerzo (no atómicos); instálelas con sql/postgrest_functions.sql"
+                    );
+                } else if e.delta_v2() && !e.funciones_v2 {
+                    tracing::warn!(
+                        "funciones SQL de v2 ausentes: respuestas y eliminaciones en modo de mejor \
+                         esfuerzo (no atómicos); vuelva a ejecutar sql/postgrest_functions.sql"
                     );
                 }
                 Ok(e)
@@ -133,6 +146,10 @@ impl PostgrestStore {
 impl ChatStore for PostgrestStore {
     async fn id_kinds(&self) -> StoreResult<IdKinds> {
         Ok(self.esquema().await?.kinds)
+    }
+
+    fn estado_pool(&self) -> Option<EstadoPool> {
+        None
     }
 
     async fn ping(&self) -> StoreResult<()> {
@@ -188,15 +205,8 @@ impl ChatStore for PostgrestStore {
         self.leer_mensajes(conversacion, antes, limite).await
     }
 
-    async fn insertar_mensaje(
-        &self,
-        conversacion: &Id,
-        autor: &str,
-        contenido: &str,
-        clave: Option<&str>,
-    ) -> StoreResult<Insercion> {
-        self.guardar_mensaje(conversacion, autor, contenido, clave)
-            .await
+    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
+        self.guardar_mensaje(nuevo).await
     }
 
     async fn marcar_leido(
@@ -206,5 +216,47 @@ impl ChatStore for PostgrestStore {
         hasta: Option<&Id>,
     ) -> StoreResult<Option<Id>> {
         self.mover_marca(conversacion, rut, hasta).await
+    }
+
+    async fn delta_v2(&self) -> StoreResult<bool> {
+        self.leer_delta_v2().await
+    }
+
+    async fn participantes(&self, conversacion: &Id) -> StoreResult<Vec<String>> {
+        self.leer_participantes(conversacion).await
+    }
+
+    async fn mensaje(&self, id: &Id, rut: &str) -> StoreResult<Option<MensajeEncontrado>> {
+        self.leer_mensaje(id, rut).await
+    }
+
+    async fn estado_conversacion(
+        &self,
+        conversacion: &Id,
+        yo: &str,
+        otro: &str,
+    ) -> StoreResult<EstadoConversacion> {
+        self.leer_estado(conversacion, yo, otro).await
+    }
+
+    async fn reaccionar(
+        &self,
+        mensaje: &Id,
+        rut: &str,
+        emoji: Option<&str>,
+    ) -> StoreResult<Vec<Reaccion>> {
+        self.cambiar_reaccion(mensaje, rut, emoji).await
+    }
+
+    async fn fijar(&self, conversacion: &Id, mensaje: &Id) -> StoreResult<()> {
+        self.poner_fijado(conversacion, mensaje).await
+    }
+
+    async fn desfijar(&self, conversacion: &Id, mensaje: &Id) -> StoreResult<bool> {
+        self.quitar_fijado(conversacion, mensaje).await
+    }
+
+    async fn eliminar_mensaje(&self, mensaje: &Id) -> StoreResult<bool> {
+        self.borrar_mensaje(mensaje).await
     }
 }
