@@ -2,7 +2,7 @@
 //! gateway: what differs with and without the optional SQL functions, concurrency and
 //! idempotency, start-up with good and refused keys, outages of PostgREST and of PostgreSQL
 //! behind it, the key's absence from the logs, and the HTTP requests each route costs.
-//! (tests/api.rs runs every v1 route on this store too.)
+//! (tests/api.rs runs every v1 route on this store too, tests/v2.rs every v2 route.)
 
 mod common;
 
@@ -499,5 +499,177 @@ async fn each_route_costs_a_constant_number_of_requests() {
         )
         .await
             <= 4
+    );
+}
+
+/// `rut`'s v2 request (`weigence_session` cookie) and the PostgREST requests it cost.
+async fn peticiones_v2(
+    app: &common::TestApp,
+    metodo: reqwest::Method,
+    ruta: &str,
+    rut: &str,
+    body: Option<Value>,
+) -> (usize, Value) {
+    let pg = app.postgrest.as_ref().expect("on the PostgREST store");
+    let antes = pg.peticiones().await.len();
+    let mut req = app.req(metodo, ruta, None).header(
+        "cookie",
+        app.cookie(rut).replacen("session=", "weigence_session=", 1),
+    );
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = common::respuesta(req.send().await.unwrap()).await;
+    assert!(r.status.is_success(), "{ruta}: {} {}", r.status, r.body);
+    (pg.peticiones().await.len() - antes, r.body)
+}
+
+#[tokio::test]
+async fn each_v2_route_costs_a_constant_number_of_requests() {
+    common::ALMACEN
+        .scope(
+            common::Almacen::Postgrest { funciones: true },
+            peticiones_por_ruta_v2(),
+        )
+        .await;
+}
+
+async fn peticiones_por_ruta_v2() {
+    use reqwest::Method;
+    let v = Variante::Live;
+    let app = common::TestApp::sobre(TestDb::con_extras(v, &["v2_delta.sql"]).await, v, &[]).await;
+    let enviar = async |cuerpo: Value| {
+        peticiones_v2(&app, Method::POST, "/api/chat/send", ANA, Some(cuerpo))
+            .await
+            .1["mensaje"]
+            .clone()
+    };
+    let mut medidas = Vec::new();
+    for ronda in 0..2 {
+        // The second round runs with 30 more conversations, 60 more messages and more
+        // replies and reactions.
+        if ronda == 1 {
+            for i in 0..30 {
+                let rut = format!("9000000{i:02}-k");
+                app.usuario(&rut, &format!("Usuario {i}")).await;
+                enviar(json!({"destinatario_id": rut, "contenido": "hola"})).await;
+                enviar(json!({"destinatario_id": BRUNO, "contenido": "más"})).await;
+            }
+        }
+        let m = enviar(json!({"destinatario_id": BRUNO, "contenido": "medir"})).await;
+        let conv = m["conversacion_id"].clone();
+        // The history then always holds a reply and a reaction.
+        enviar(json!({"conversacion_id": conv, "contenido": "r", "reply_to": m["id"]})).await;
+        let id = match &m["id"] {
+            Value::String(s) => s.clone(),
+            otro => otro.to_string(),
+        };
+        peticiones_v2(
+            &app,
+            Method::POST,
+            &format!("/api/chat/mensajes/{id}/reaccion"),
+            BRUNO,
+            Some(json!({"emoji": "🎉"})),
+        )
+        .await;
+        let mut fila = Vec::new();
+        for (nombre, metodo, ruta, body) in [
+            ("GET users", Method::GET, "/api/chat/users".to_owned(), None),
+            (
+                "GET conversaciones",
+                Method::GET,
+                "/api/chat/conversaciones".to_owned(),
+                None,
+            ),
+            (
+                "GET history (existing chat)",
+                Method::GET,
+                format!("/api/chat/history/{BRUNO}"),
+                None,
+            ),
+            (
+                "POST send by rut",
+                Method::POST,
+                "/api/chat/send".to_owned(),
+                Some(json!({"destinatario_id": BRUNO, "contenido": "a"})),
+            ),
+            (
+                "POST send by conversation",
+                Method::POST,
+                "/api/chat/send".to_owned(),
+                Some(json!({"conversacion_id": conv, "contenido": "b"})),
+            ),
+            (
+                "POST send with reply_to",
+                Method::POST,
+                "/api/chat/send".to_owned(),
+                Some(json!({"conversacion_id": conv, "contenido": "c", "reply_to": m["id"]})),
+            ),
+            (
+                "GET mensajes/<message id>",
+                Method::GET,
+                format!("/api/chat/mensajes/{id}"),
+                None,
+            ),
+            (
+                "POST reaccion",
+                Method::POST,
+                format!("/api/chat/mensajes/{id}/reaccion"),
+                Some(json!({"emoji": "👍"})),
+            ),
+            (
+                "DELETE reaccion",
+                Method::DELETE,
+                format!("/api/chat/mensajes/{id}/reaccion"),
+                None,
+            ),
+            (
+                "POST fijar",
+                Method::POST,
+                format!("/api/chat/mensajes/{id}/fijar"),
+                None,
+            ),
+            (
+                "POST desfijar",
+                Method::POST,
+                format!("/api/chat/mensajes/{id}/desfijar"),
+                None,
+            ),
+            (
+                "DELETE mensaje",
+                Method::DELETE,
+                format!("/api/chat/mensajes/{id}"),
+                None,
+            ),
+        ] {
+            let (n, _) = peticiones_v2(&app, metodo, &ruta, ANA, body).await;
+            fila.push((nombre, n));
+        }
+        medidas.push(fila);
+    }
+    for ((nombre, antes), (_, despues)) in medidas[0].iter().zip(&medidas[1]) {
+        println!("PostgREST requests per request: {nombre}: {antes} then {despues}");
+        if nombre.starts_with("GET mensajes") {
+            // The shared path: the message lookup (with its extras), the participant check as
+            // a conversation, and the history when the id is also one of the caller's
+            // conversations (integer ids can be both).
+            assert!(*antes <= 9 && *despues <= 9, "{nombre}");
+        } else {
+            assert_eq!(antes, despues, "{nombre}: constant whatever the data");
+        }
+    }
+    let costo: std::collections::HashMap<&str, usize> = medidas[0].iter().copied().collect();
+    assert_eq!(costo["GET users"], 1);
+    assert_eq!(
+        costo["POST send by conversation"], 2,
+        "participants + send function"
+    );
+    assert_eq!(
+        costo["DELETE mensaje"], 3,
+        "message lookup, its reactions, delete function"
+    );
+    assert_eq!(
+        costo["POST reaccion"], 4,
+        "message lookup with its reactions, upsert, list"
     );
 }

@@ -535,3 +535,15 @@ async fn v2_events_over_websocket() {
 async fn v2_events_with_uuid_tables() {
     escenario_v2(Variante::Migration, "polling").await;
 }
+
+#[tokio::test]
+async fn v2_events_on_the_postgrest_store_for_both_variants() {
+    for v in [Variante::Live, Variante::Migration] {
+        common::ALMACEN
+            .scope(
+                common::Almacen::Postgrest { funciones: true },
+                escenario_v2(v, "polling"),
+            )
+            .await;
+    }
+}
