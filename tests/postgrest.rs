@@ -673,3 +673,107 @@ async fn peticiones_por_ruta_v2() {
         "message lookup with its reactions, upsert, list"
     );
 }
+
+/// `weigence-chat doctor --json` with only `SECRET_KEY`, `SUPABASE_URL` and `SUPABASE_KEY`:
+/// exit code and report.
+fn doctor(url: &str, clave: &str) -> (i32, Value) {
+    let salida = std::process::Command::new(env!("CARGO_BIN_EXE_weigence-chat"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SECRET_KEY", "x")
+        .env("SUPABASE_URL", url)
+        .env("SUPABASE_KEY", clave)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    let texto = String::from_utf8_lossy(&salida.stdout);
+    let informe: Value = serde_json::from_str(&texto).unwrap_or_else(|e| panic!("{e}: {texto}"));
+    let codigo = salida.status.code().unwrap();
+    assert_eq!(informe["exit_code"], codigo, "{informe}");
+    assert_eq!(informe["store"], "postgrest", "{informe}");
+    (codigo, informe)
+}
+
+/// The status and command of the check named `nombre`.
+fn estado<'a>(informe: &'a Value, nombre: &str) -> (&'a str, &'a Value) {
+    let c = informe["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == nombre)
+        .unwrap_or_else(|| panic!("no check {nombre:?} in {informe:#}"));
+    (c["status"].as_str().unwrap(), &c["command"])
+}
+
+#[tokio::test]
+async fn doctor_checks_a_supabase_project_through_postgrest() {
+    // Complete: both variants, with the functions and the v2 delta.
+    for (v, tipos) in [
+        (
+            Variante::Live,
+            "conversations integer, messages integer; read marker holds a message id",
+        ),
+        (
+            Variante::Migration,
+            "conversations uuid, messages uuid; read marker holds a timestamp",
+        ),
+    ] {
+        let db = TestDb::con_extras(v, &["v2_delta.sql"]).await;
+        let pg = Postgrest::iniciar(&db, true, None).await;
+        let (codigo, informe) = doctor(&pg.url, &pg.clave);
+        assert_eq!(codigo, 0, "{v:?}: {informe:#}");
+        assert_eq!(estado(&informe, "postgrest").0, "ok");
+        let detalle = informe["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "id types")
+            .unwrap()["detail"]
+            .clone();
+        assert_eq!(detalle, tipos);
+        for pieza in [
+            "optional: SQL functions",
+            "optional: client_id",
+            "optional: v2 delta",
+            "optional: v2 SQL functions",
+        ] {
+            assert_eq!(estado(&informe, pieza).0, "ok", "{pieza}: {informe:#}");
+        }
+    }
+
+    // Bare tables: each missing piece named with the file that adds it; the server would
+    // still start (exit 1).
+    let db = TestDb::nueva(Variante::Live).await;
+    let pg = Postgrest::iniciar(&db, false, None).await;
+    let (codigo, informe) = doctor(&pg.url, &pg.clave);
+    assert_eq!(codigo, 1, "{informe:#}");
+    for (pieza, archivo) in [
+        ("optional: SQL functions", "sql/postgrest_functions.sql"),
+        ("optional: v2 delta", "sql/v2_delta.sql"),
+        ("optional: v2 SQL functions", "sql/postgrest_functions.sql"),
+    ] {
+        let (nivel, comando) = estado(&informe, pieza);
+        assert_eq!(nivel, "missing", "{pieza}");
+        assert!(
+            comando.as_str().unwrap().contains(archivo),
+            "{pieza}: {comando}"
+        );
+    }
+
+    // A refused key and an unreachable URL stop the server (exit 2).
+    let (codigo, informe) = doctor(&pg.url, "sb_secret_not-the-key");
+    assert_eq!(codigo, 2, "{informe:#}");
+    assert_eq!(estado(&informe, "postgrest").0, "fatal");
+    let cerrado = format!(
+        "http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
+    let (codigo, informe) = doctor(&cerrado, &pg.clave);
+    assert_eq!(codigo, 2, "{informe:#}");
+    assert_eq!(estado(&informe, "postgrest").0, "fatal");
+}

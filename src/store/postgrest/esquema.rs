@@ -100,6 +100,33 @@ impl Esquema {
         format!("{}_enviar", self.tablas.mensajes)
     }
 
+    /// Optional columns absent, as `table.column`.
+    pub fn opcionales_ausentes(&self) -> Vec<String> {
+        let t = self.tablas;
+        OPCIONALES_CONV
+            .iter()
+            .map(|c| (t.conversaciones, *c))
+            .chain(OPCIONALES_MSG.iter().map(|c| (t.mensajes, *c)))
+            .chain(OPCIONALES_USR.iter().map(|c| ("usuarios", *c)))
+            .filter(|(tabla, c)| !self.tiene(tabla, c))
+            .map(|(tabla, c)| format!("{tabla}.{c}"))
+            .collect()
+    }
+
+    /// What the v2 delta lacks (empty when it is complete).
+    pub fn faltan_v2(&self) -> Vec<String> {
+        let t = self.tablas;
+        [
+            (!self.reacciones).then(|| format!("table {}", t.reacciones)),
+            (!self.tiene(t.conversaciones, "mensaje_fijado_id"))
+                .then(|| format!("{}.mensaje_fijado_id", t.conversaciones)),
+            (!self.tiene(t.mensajes, "reply_to")).then(|| format!("{}.reply_to", t.mensajes)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// Name of the one-transaction delete function for these tables.
     pub fn fn_eliminar(&self) -> String {
         format!("{}_eliminar", self.tablas.mensajes)
@@ -107,9 +134,7 @@ impl Esquema {
 
     /// Whether every piece of the v2 delta is there (`sql/v2_delta.sql`).
     pub fn delta_v2(&self) -> bool {
-        self.reacciones
-            && self.tiene(self.tablas.conversaciones, "mensaje_fijado_id")
-            && self.tiene(self.tablas.mensajes, "reply_to")
+        self.faltan_v2().is_empty()
     }
 
     /// Name of the 1:1 find-or-create function for these tables.

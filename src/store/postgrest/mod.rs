@@ -65,6 +65,27 @@ pub enum PostgrestStartError {
     Store(#[from] StoreError),
 }
 
+/// The schema as `doctor` reports it, read through PostgREST.
+#[derive(Clone, Debug)]
+pub struct ResumenPostgrest {
+    /// Conversations, participants and messages tables.
+    pub tablas: [&'static str; 3],
+    /// Id types.
+    pub kinds: IdKinds,
+    /// The read marker holds a timestamp (else a message id).
+    pub marca_es_fecha: bool,
+    /// Optional columns absent, as `table.column`.
+    pub opcionales_ausentes: Vec<String>,
+    /// Messages have the `client_id` column (retries de-duplicated).
+    pub client_id: bool,
+    /// The four v1 functions of `sql/postgrest_functions.sql` are installed.
+    pub funciones: bool,
+    /// Its v2 functions too (replies in the send function, the one-transaction delete).
+    pub funciones_v2: bool,
+    /// What the v2 delta lacks (empty when complete).
+    pub faltan_v2: Vec<String>,
+}
+
 /// The chat store backed by PostgREST.
 pub struct PostgrestStore {
     cliente: Cliente,
@@ -84,20 +105,12 @@ impl PostgrestStore {
             variant: options.variant,
             esquema: OnceCell::new(),
         };
-        let sonda = store
-            .cliente
-            .tabla("usuarios")
-            .select("rut_usuario")
-            .build()
-            .query(&[("limit", "0")]);
-        match store.cliente.json("clave", sonda).await {
-            Err(Fallo::Rechazo { status, .. }) if status == 401 || status == 403 => {
-                return Err(PostgrestStartError::Clave(base, status));
-            }
-            Err(Fallo::Caida(causa)) => {
+        match store.sondear().await {
+            Err(PostgrestStartError::Store(StoreError::Unavailable(causa))) => {
                 tracing::warn!(%causa, "PostgREST no disponible al arrancar; se reintentará");
                 return Ok(store);
             }
+            Err(clave @ PostgrestStartError::Clave(..)) => return Err(clave),
             _ => {}
         }
         match store.esquema().await {
@@ -108,6 +121,40 @@ impl PostgrestStore {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// One request that needs the key and nothing of the chat tables (`usuarios`, no rows):
+    /// a refused key, PostgREST unreachable, or fine.
+    pub async fn sondear(&self) -> Result<(), PostgrestStartError> {
+        let sonda = self
+            .cliente
+            .tabla("usuarios")
+            .select("rut_usuario")
+            .build()
+            .query(&[("limit", "0")]);
+        match self.cliente.json("clave", sonda).await {
+            Err(Fallo::Rechazo { status, .. }) if status == 401 || status == 403 => Err(
+                PostgrestStartError::Clave(self.cliente.base().to_owned(), status),
+            ),
+            Err(f @ Fallo::Caida(_)) => Err(StoreError::from(f).into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The schema as `doctor` reports it.
+    pub async fn resumen_esquema(&self) -> StoreResult<ResumenPostgrest> {
+        let e = self.esquema().await?;
+        let t = e.tablas;
+        Ok(ResumenPostgrest {
+            tablas: [t.conversaciones, t.participantes, t.mensajes],
+            kinds: e.kinds,
+            marca_es_fecha: e.marca_es_fecha,
+            opcionales_ausentes: e.opcionales_ausentes(),
+            client_id: e.tiene(t.mensajes, "client_id"),
+            funciones: e.funciones,
+            funciones_v2: e.funciones_v2,
+            faltan_v2: e.faltan_v2(),
+        })
     }
 
     /// The schema, read through PostgREST on first use.

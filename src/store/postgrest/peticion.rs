@@ -76,6 +76,7 @@ fn es_jwt(clave: &str) -> bool {
 /// Sends the requests of the store.
 pub(super) struct Cliente {
     api: Postgrest,
+    base: String,
     timeout: Duration,
     peticiones: AtomicU64,
 }
@@ -85,9 +86,15 @@ impl Cliente {
     pub(super) fn new(base: &str, clave: &str, timeout: Duration) -> Cliente {
         Cliente {
             api: cliente_api(base, clave),
+            base: base.to_owned(),
             timeout,
             peticiones: AtomicU64::new(0),
         }
+    }
+
+    /// The `…/rest/v1` URL it talks to.
+    pub(super) fn base(&self) -> &str {
+        &self.base
     }
 
     /// A request on a table.
