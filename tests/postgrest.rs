@@ -361,7 +361,7 @@ where
         (estado, body),
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"success": false, "error": "Servicio no disponible"})
+            json!({"success": false, "error": "Servicio no disponible", "msg": "Servicio no disponible"})
         )
     );
     assert!(
@@ -776,4 +776,100 @@ async fn doctor_checks_a_supabase_project_through_postgrest() {
     let (codigo, informe) = doctor(&cerrado, &pg.clave);
     assert_eq!(codigo, 2, "{informe:#}");
     assert_eq!(estado(&informe, "postgrest").0, "fatal");
+}
+
+#[tokio::test]
+async fn without_the_functions_v2_replies_reactions_pins_and_deletes_work_best_effort() {
+    common::ALMACEN
+        .scope(
+            common::Almacen::Postgrest { funciones: false },
+            v2_sin_funciones(),
+        )
+        .await;
+}
+
+async fn v2_sin_funciones() {
+    use reqwest::Method;
+    let v = Variante::Migration;
+    let app = common::TestApp::sobre(TestDb::con_extras(v, &["v2_delta.sql"]).await, v, &[]).await;
+    let (conv, _, msg) = v.tablas();
+    let pedir = async |metodo: Method, ruta: &str, rut: &str, body: Option<Value>| {
+        peticiones_v2(&app, metodo, ruta, rut, body).await.1
+    };
+    let citado = pedir(
+        Method::POST,
+        "/api/chat/send",
+        ANA,
+        Some(json!({"destinatario_id": BRUNO, "contenido": "primero"})),
+    )
+    .await["mensaje"]
+        .clone();
+    let id = citado["id"].as_str().unwrap().to_owned();
+    let respuesta = pedir(
+        Method::POST,
+        "/api/chat/send",
+        BRUNO,
+        Some(
+            json!({"conversacion_id": citado["conversacion_id"], "contenido": "respuesta",
+                    "reply_to": citado["id"]}),
+        ),
+    )
+    .await["mensaje"]
+        .clone();
+    assert_eq!(respuesta["reply_to"], citado["id"], "{respuesta}");
+    assert_eq!(respuesta["reply_to_content"], "primero", "{respuesta}");
+    for (metodo, ruta, rut, body) in [
+        (
+            Method::POST,
+            format!("/api/chat/mensajes/{id}/reaccion"),
+            BRUNO,
+            Some(json!({"emoji": "👍"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/chat/mensajes/{id}/fijar"),
+            ANA,
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/chat/mensajes/{id}"),
+            ANA,
+            None,
+        ),
+    ] {
+        pedir(metodo, &ruta, rut, body).await;
+    }
+    let contar = async |sql: String| app.contar(&sql).await;
+    assert_eq!(
+        contar(format!("SELECT count(*) FROM {msg} WHERE eliminado")).await,
+        1
+    );
+    let reacciones = match v {
+        Variante::Live => "chat_reacciones",
+        Variante::Migration => "reacciones_chat",
+    };
+    assert_eq!(
+        contar(format!("SELECT count(*) FROM {reacciones}")).await,
+        0
+    );
+    assert_eq!(
+        contar(format!(
+            "SELECT count(*) FROM {conv} WHERE mensaje_fijado_id IS NOT NULL"
+        ))
+        .await,
+        0
+    );
+    // The deleted message is gone from the history, and the reply quotes nothing.
+    let historia = pedir(
+        Method::GET,
+        &format!("/api/chat/history/{ANA}"),
+        BRUNO,
+        None,
+    )
+    .await;
+    let mensajes = historia["mensajes"].as_array().expect("messages");
+    assert_eq!(mensajes.len(), 1, "{historia}");
+    assert_eq!(mensajes[0]["contenido"], "respuesta");
+    assert_eq!(mensajes[0]["reply_to_content"], Value::Null, "{historia}");
 }
