@@ -101,6 +101,13 @@ mod tests {
         .unwrap();
         assert_eq!((m.id.as_str(), m.editado, m.eliminado), ("7", false, false));
         assert_eq!(m.autor.nombre, "Usuario");
+        assert_eq!(m.extras.responde_a, None);
+        let respuesta = mensaje(
+            &json!({"id": 8, "conversacion_id": 2, "usuario_id": "1-9", "reply_to": 7}),
+            kinds,
+        )
+        .unwrap();
+        assert_eq!(respuesta.extras.responde_a, Some(m.id));
         assert!(mensaje(&json!({"id": "x"}), kinds).is_err());
     }
 }

@@ -1,9 +1,9 @@
 //! The chat store over PostgREST (Supabase's REST layer), for deployments that have only
 //! `SUPABASE_URL` and `SUPABASE_KEY`. Built on the `postgrest` crate; every request goes
 //! through [`peticion::Cliente`] (timeout, error mapping, counting). Each operation costs a
-//! constant number of requests, whatever the number of conversations or messages. Sends,
-//! 1:1 creation and the read marker are atomic when the optional functions of
-//! `sql/postgrest_functions.sql` are installed, best-effort otherwise.
+//! constant number of requests, whatever the number of conversations or messages. Sends
+//! (replies included), 1:1 creation, the read marker and v2 deletes are atomic when the
+//! optional functions of `sql/postgrest_functions.sql` are installed, best-effort otherwise.
 
 mod conversaciones;
 mod esquema;
