@@ -10,7 +10,19 @@ use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, respuesta};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-en_ambas_variantes!(local_folder_scenario);
+en_ambos_almacenes!(local_folder_scenario);
+
+/// The PostgREST store without the SQL functions: the message and the attachment row are two
+/// requests (a failed second one deletes the message again); the same scenario holds.
+#[tokio::test]
+async fn local_folder_scenario_on_postgrest_without_functions() {
+    common::ALMACEN
+        .scope(
+            common::Almacen::Postgrest { funciones: false },
+            local_folder_scenario(Variante::Live),
+        )
+        .await;
+}
 
 /// Bytes that start like a PNG.
 fn png() -> Vec<u8> {

@@ -4,11 +4,13 @@
 
 mod common;
 
-use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, arrancar_con_registro};
+use common::{
+    ALMACEN, ANA, Almacen, BRUNO, CARLA, TestApp, TestDb, Variante, arrancar_con_registro,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-en_ambas_variantes!(
+en_ambos_almacenes!(
     spanish_stemming_and_accents_ranked_and_paged,
     only_members_now_see_results_and_never_deleted_messages,
     sql_and_tsquery_syntax_in_the_query_are_harmless,
@@ -272,4 +274,35 @@ async fn search_works_without_the_index_and_says_so_once_at_start_up() {
         1,
         "{log}"
     );
+}
+
+/// The PostgREST store without `sql/busqueda_postgrest.sql` cannot rank or highlight: search
+/// answers 503 naming the file (never a silent empty result), and mute still works.
+#[tokio::test]
+async fn postgrest_search_without_its_function_names_the_file() {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: false }, async {
+            let db = TestDb::con_extras(Variante::Live, &["busqueda.sql"]).await;
+            let app = TestApp::sobre(db, Variante::Live, &[]).await;
+            let conv = app.conversacion(ANA, BRUNO).await;
+            app.enviar(ANA, &conv, "las canciones").await;
+            let (s, b) = buscar(&app, ANA, "q=cancion").await;
+            assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+            assert!(b.to_string().contains("sql/busqueda_postgrest.sql"), "{b}");
+            let r = common::respuesta(
+                app.req(
+                    Method::PUT,
+                    &format!("/api/chat/conversaciones/{conv}/silencio"),
+                    Some(ANA),
+                )
+                .json(&serde_json::json!({"silenciado": true}))
+                .send()
+                .await
+                .unwrap(),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert_eq!(r.body["silenciadas"].as_array().unwrap().len(), 1);
+        })
+        .await;
 }

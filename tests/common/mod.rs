@@ -199,11 +199,16 @@ impl Postgrest {
             db.url
                 .replacen("postgres://postgres@", "postgres://authenticator@", 1)
         });
+        // With the functions: those of sql/postgrest_functions.sql, the search function, and
+        // EXECUTE on the attachments function for service_role (sql/adjuntos.sql grants it only
+        // when the role exists, and on a fresh cluster the roles come after the test's tables).
         let funciones = if funciones {
             format!(
-                " && psql '{}' -q -v ON_ERROR_STOP=1 -f '{}/sql/postgrest_functions.sql' >/dev/null 2>&1",
-                db.url,
-                raiz().display()
+                " && psql '{url}' -q -v ON_ERROR_STOP=1 -f '{raiz}/sql/postgrest_functions.sql' >/dev/null 2>&1 \
+                 && psql '{url}' -q -v ON_ERROR_STOP=1 -f '{raiz}/sql/busqueda_postgrest.sql' >/dev/null 2>&1 \
+                 && psql '{url}' -q -v ON_ERROR_STOP=1 -c \"DO \\$\\$ BEGIN IF to_regproc('weigence_enviar_con_adjunto') IS NOT NULL THEN GRANT EXECUTE ON FUNCTION weigence_enviar_con_adjunto TO service_role; END IF; END \\$\\$\" >/dev/null 2>&1",
+                url = db.url,
+                raiz = raiz().display()
             )
         } else {
             String::new()

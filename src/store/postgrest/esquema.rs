@@ -33,6 +33,8 @@ pub(super) struct Tablas {
     pub mensajes: &'static str,
     /// The v2 delta's reactions (optional).
     pub reacciones: &'static str,
+    /// The attachments of `sql/adjuntos.sql` (optional).
+    pub adjuntos: &'static str,
 }
 
 impl Tablas {
@@ -43,12 +45,14 @@ impl Tablas {
                 participantes: "chat_participantes",
                 mensajes: "chat_mensajes",
                 reacciones: "chat_reacciones",
+                adjuntos: "chat_adjuntos",
             },
             TableVariant::ChatSuffix => Tablas {
                 conversaciones: "conversaciones_chat",
                 participantes: "participantes_chat",
                 mensajes: "mensajes_chat",
                 reacciones: "reacciones_chat",
+                adjuntos: "adjuntos_chat",
             },
         }
     }
@@ -67,6 +71,13 @@ const OPCIONALES_CONV: [&str; 7] = [
 const OPCIONALES_MSG: [&str; 4] = ["editado", "eliminado", "client_id", "reply_to"];
 /// The columns of the v2 delta's reactions table the store uses.
 const COLUMNAS_REACCION: &str = "mensaje_id,usuario_id,emoji,fecha_creacion";
+/// The columns of the attachments table the store reads (`sql/adjuntos.sql`).
+pub(super) const COLUMNAS_ADJUNTO: &str =
+    "id,mensaje_id,conversacion_id,nombre,tipo,tamano,clave,miniatura";
+/// Search for the PostgREST store (`sql/busqueda_postgrest.sql`).
+pub(super) const FN_BUSCAR: &str = "weigence_buscar_mensajes";
+/// A message and its attachment in one transaction (`sql/adjuntos.sql`).
+pub(super) const FN_ADJUNTO: &str = "weigence_enviar_con_adjunto";
 const OPCIONALES_USR: [&str; 5] = ["nombre", "correo", "rol", "password_hash", "Contraseña"];
 
 /// The schema as seen through PostgREST.
@@ -87,6 +98,14 @@ pub(super) struct Esquema {
     pub funciones_v2: bool,
     /// The v2 delta's reactions table exists with the columns the chat uses.
     pub reacciones: bool,
+    /// The attachments table of `sql/adjuntos.sql` exists with the columns the chat uses.
+    pub adjuntos: bool,
+    /// Participants have the `silenciado` column of `sql/busqueda.sql`.
+    pub silencios: bool,
+    /// The search function of `sql/busqueda_postgrest.sql` is installed.
+    pub fn_buscar: bool,
+    /// The message-with-attachment function of `sql/adjuntos.sql` is installed.
+    pub fn_adjunto: bool,
 }
 
 impl Esquema {
@@ -283,14 +302,32 @@ impl Esquema {
             existe_funcion(cliente, &nombres[4], json!({"p_mensaje_id": null})),
         ]);
         let reacciones = tiene_columna(cliente, tablas.reacciones, COLUMNAS_REACCION.into());
-        let (columnas, uuid_conv, uuid_msg, marca, funciones, reacciones) = futures_util::join!(
+        let extras = futures_util::future::try_join4(
+            tiene_columna(cliente, tablas.adjuntos, COLUMNAS_ADJUNTO.into()),
+            tiene_columna(cliente, tablas.participantes, "silenciado".into()),
+            existe_rpc(
+                cliente,
+                FN_BUSCAR,
+                json!({"p_rut": null, "p_q": "", "p_conversacion": null, "p_desde": 0, "p_limite": 0}),
+            ),
+            existe_rpc(
+                cliente,
+                FN_ADJUNTO,
+                json!({"p_conversacion_id": null, "p_usuario_id": null, "p_contenido": null,
+                       "p_reply_to": null, "p_nombre": null, "p_tipo": null, "p_tamano": null,
+                       "p_clave": null, "p_miniatura": null}),
+            ),
+        );
+        let (columnas, uuid_conv, uuid_msg, marca, funciones, reacciones, extras) = futures_util::join!(
             sondas_columnas,
             uuid_conv,
             uuid_msg,
             marca,
             funciones,
-            reacciones
+            reacciones,
+            extras
         );
+        let (adjuntos, silencios, fn_buscar, fn_adjunto) = extras?;
         let mut presentes = HashSet::new();
         for ((tabla, columna), hay) in opcionales.iter().zip(columnas) {
             if hay? {
@@ -310,6 +347,10 @@ impl Esquema {
             funciones: funciones[..4].iter().all(|f| *f),
             funciones_v2: funciones.iter().all(|f| *f),
             reacciones: reacciones?,
+            adjuntos,
+            silencios,
+            fn_buscar,
+            fn_adjunto,
         })
     }
 }
@@ -324,6 +365,23 @@ async fn tiene_columna(cliente: &Cliente, tabla: &str, columnas: String) -> Stor
     match cliente.json("esquema", peticion).await {
         Ok(_) => Ok(true),
         Err(f) if f.es(404, &TABLA_AUSENTE) || f.es(400, &COLUMNA_AUSENTE) => Ok(false),
+        Err(f) => Err(f.into()),
+    }
+}
+
+/// Calls an optional function with arguments that make it read or write nothing: 404
+/// `PGRST202` means it is not installed, any other answer that it is (an error it raises, such as
+/// a missing table or function it needs, shows up when it is used).
+async fn existe_rpc(
+    cliente: &Cliente,
+    nombre: &str,
+    argumentos: serde_json::Value,
+) -> StoreResult<bool> {
+    let peticion = cliente.funcion(nombre, &argumentos).build();
+    match cliente.json("esquema", peticion).await {
+        Ok(_) => Ok(true),
+        Err(f) if f.es(404, &FUNCION_AUSENTE) => Ok(false),
+        Err(Fallo::Rechazo { .. }) => Ok(true),
         Err(f) => Err(f.into()),
     }
 }

@@ -81,7 +81,9 @@ impl PostgrestStore {
         Ok(insercion)
     }
 
-    async fn insertar(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
+    /// The send itself, without the reply's quote and reactions (also the first half of an
+    /// attachment's best-effort path).
+    pub(super) async fn insertar(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
         let NuevoMensaje {
             conversacion,
             autor,

@@ -5,6 +5,8 @@
 //! (replies included), 1:1 creation, the read marker and v2 deletes are atomic when the
 //! optional functions of `sql/postgrest_functions.sql` are installed, best-effort otherwise.
 
+mod adjuntos;
+mod busqueda;
 mod conversaciones;
 mod esquema;
 mod filas;
@@ -19,12 +21,13 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use super::{
-    ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado, NuevoMensaje,
-    StoreError, StoreResult,
+    Busqueda, ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado,
+    NuevoAdjunto, NuevoMensaje, StoreError, StoreResult,
 };
 use crate::config::TableVariant;
 use crate::dominio::{
-    Conversacion, Credenciales, EstadoConversacion, Id, IdKinds, Mensaje, Reaccion, Usuario,
+    Adjunto, Coincidencia, Conversacion, Credenciales, EstadoConversacion, Id, IdKinds, Mensaje,
+    Reaccion, Usuario,
 };
 use esquema::Esquema;
 use peticion::{Cliente, Fallo};
@@ -305,5 +308,29 @@ impl ChatStore for PostgrestStore {
 
     async fn eliminar_mensaje(&self, mensaje: &Id) -> StoreResult<bool> {
         self.borrar_mensaje(mensaje).await
+    }
+
+    async fn buscar(&self, busqueda: Busqueda<'_>) -> StoreResult<Vec<Coincidencia>> {
+        self.buscar_mensajes(busqueda).await
+    }
+
+    async fn insertar_con_adjunto(
+        &self,
+        mensaje: NuevoMensaje<'_>,
+        adjunto: NuevoAdjunto<'_>,
+    ) -> StoreResult<(Mensaje, Adjunto)> {
+        self.guardar_con_adjunto(mensaje, adjunto).await
+    }
+
+    async fn adjunto(&self, id: i64, rut: &str) -> StoreResult<Option<(Adjunto, bool)>> {
+        self.leer_adjunto(id, rut).await
+    }
+
+    async fn adjuntos(&self, conversacion: &Id) -> StoreResult<Vec<Adjunto>> {
+        self.leer_adjuntos(conversacion).await
+    }
+
+    async fn silencios(&self, rut: &str, cambio: Option<(&Id, bool)>) -> StoreResult<Vec<Id>> {
+        self.cambiar_silencios(rut, cambio).await
     }
 }
