@@ -306,3 +306,48 @@ async fn postgrest_search_without_its_function_names_the_file() {
         })
         .await;
 }
+
+/// Search and mute cost a constant number of PostgREST requests (with the functions): the same
+/// with one message or many, one muted conversation or several.
+#[tokio::test]
+async fn postgrest_search_and_mute_cost_a_constant_number_of_requests() {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: true }, async {
+            let app = app_con_busqueda(Variante::Live).await;
+            let pg = app.postgrest.as_ref().unwrap();
+            let mut cuentas = Vec::new();
+            for otro in [BRUNO, CARLA] {
+                let conv = app.conversacion(ANA, otro).await;
+                for _ in 0..3 {
+                    app.enviar(otro, &conv, "las canciones").await;
+                }
+                let antes = pg.peticiones().await.len();
+                let (s, b) = buscar(&app, ANA, "q=cancion").await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+                let busqueda = pg.peticiones().await.len() - antes;
+                let antes = pg.peticiones().await.len();
+                let r = common::respuesta(
+                    app.req(
+                        Method::PUT,
+                        &format!("/api/chat/conversaciones/{conv}/silencio"),
+                        Some(ANA),
+                    )
+                    .json(&serde_json::json!({"silenciado": true}))
+                    .send()
+                    .await
+                    .unwrap(),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                let silencio = pg.peticiones().await.len() - antes;
+                let antes = pg.peticiones().await.len();
+                let (s, _) = app.get("/api/chat/silencios", Some(ANA)).await;
+                assert_eq!(s, StatusCode::OK);
+                let lista = pg.peticiones().await.len() - antes;
+                println!("search {busqueda}, mute {silencio}, mutes {lista} PostgREST requests");
+                cuentas.push((busqueda, silencio, lista));
+            }
+            assert_eq!(cuentas[0], cuentas[1]);
+        })
+        .await;
+}

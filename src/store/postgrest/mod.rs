@@ -3,7 +3,9 @@
 //! through [`peticion::Cliente`] (timeout, error mapping, counting). Each operation costs a
 //! constant number of requests, whatever the number of conversations or messages. Sends
 //! (replies included), 1:1 creation, the read marker and v2 deletes are atomic when the
-//! optional functions of `sql/postgrest_functions.sql` are installed, best-effort otherwise.
+//! optional functions of `sql/postgrest_functions.sql` are installed, best-effort otherwise; a
+//! message with an attachment too, with the function of `sql/adjuntos.sql`. Search needs the
+//! function of `sql/busqueda_postgrest.sql` (without it: [`StoreError::FaltaEsquema`]).
 
 mod adjuntos;
 mod busqueda;
