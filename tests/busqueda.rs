@@ -351,3 +351,19 @@ async fn postgrest_search_and_mute_cost_a_constant_number_of_requests() {
         })
         .await;
 }
+
+/// With the search function but without sql/busqueda.sql (its `weigence_unaccent`), the
+/// PostgREST store names the missing file too.
+#[tokio::test]
+async fn postgrest_search_without_busqueda_sql_names_that_file() {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: true }, async {
+            let app = TestApp::nueva(Variante::Migration).await;
+            let conv = app.conversacion(ANA, BRUNO).await;
+            app.enviar(ANA, &conv, "las canciones").await;
+            let (s, b) = buscar(&app, ANA, "q=cancion").await;
+            assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+            assert!(b.to_string().contains("sql/busqueda.sql"), "{b}");
+        })
+        .await;
+}

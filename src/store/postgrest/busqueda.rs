@@ -11,7 +11,8 @@ use crate::store::{Busqueda, StoreError, StoreResult};
 impl PostgrestStore {
     /// One request: the search function runs the Postgres store's query. Without it search
     /// answers [`StoreError::FaltaEsquema`] naming `sql/busqueda_postgrest.sql` (PostgREST's
-    /// filters cannot rank or highlight).
+    /// filters cannot rank or highlight), and naming `sql/busqueda.sql` when the function lacks
+    /// the `weigence_unaccent` of that file.
     pub(super) async fn buscar_mensajes(&self, b: Busqueda<'_>) -> StoreResult<Vec<Coincidencia>> {
         let e = self.esquema().await?;
         if !e.fn_buscar {
@@ -30,7 +31,15 @@ impl PostgrestStore {
                 }),
             )
             .build();
-        let r = self.cliente.json("buscar", peticion).await?;
+        let r = match self.cliente.json("buscar", peticion).await {
+            Ok(r) => r,
+            // The function is there but `weigence_unaccent` is not (404 `42883`, undefined
+            // function): sql/busqueda.sql was not applied.
+            Err(f) if f.es(404, &["42883"]) => {
+                return Err(StoreError::FaltaEsquema("sql/busqueda.sql"));
+            }
+            Err(f) => return Err(f.into()),
+        };
         filas::filas(&r)?
             .iter()
             .map(|f| {
