@@ -31,3 +31,57 @@ BEGIN
         END IF;
     END LOOP;
 END $$;
+
+-- For the PostgREST store (Supabase-only deployments): a message and its attachment in one
+-- transaction, as POST /rpc/weigence_enviar_con_adjunto. It sends through the send function of
+-- sql/postgrest_functions.sql (participant check, conversation update) and then inserts the
+-- attachment row, so either both are stored or neither. Detects the table variant. Returns
+-- {"mensaje": {message columns..., "usuarios": {author}}, "adjunto": {attachment row}}, or null
+-- for a null conversation (the server's start-up probe). Called by the server with its own key,
+-- never by browsers (it trusts p_usuario_id): SECURITY INVOKER, executable only by service_role
+-- where that role exists.
+CREATE OR REPLACE FUNCTION weigence_enviar_con_adjunto(
+    p_conversacion_id text, p_usuario_id text, p_contenido text, p_reply_to text,
+    p_nombre text, p_tipo text, p_tamano bigint, p_clave text, p_miniatura text)
+RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+DECLARE
+    msg text;
+    adj text;
+    envio jsonb;
+    fila jsonb;
+    tipo_m text;
+BEGIN
+    IF p_conversacion_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF to_regclass('chat_mensajes') IS NOT NULL THEN
+        msg := 'chat_mensajes'; adj := 'chat_adjuntos';
+    ELSE
+        msg := 'mensajes_chat'; adj := 'adjuntos_chat';
+    END IF;
+    SELECT format_type(a.atttypid, a.atttypmod) INTO tipo_m
+      FROM pg_attribute a WHERE a.attrelid = msg::regclass AND a.attname = 'id';
+    EXECUTE format('SELECT %I($1, $2, $3, NULL, $4)', msg || '_enviar')
+       INTO envio USING p_conversacion_id, p_usuario_id, p_contenido, p_reply_to;
+    EXECUTE format(
+        'INSERT INTO %I AS a (mensaje_id, conversacion_id, nombre, tipo, tamano, clave, miniatura)
+         SELECT m.id, m.conversacion_id, $2, $3, $4, $5, $6 FROM %I m WHERE m.id = $1::%s
+         RETURNING to_jsonb(a)', adj, msg, tipo_m)
+       INTO fila USING envio #>> '{mensaje,id}', p_nombre, p_tipo, p_tamano, p_clave, p_miniatura;
+    RETURN jsonb_build_object('mensaje', envio -> 'mensaje', 'adjunto', fila);
+END $$;
+
+DO $$
+DECLARE
+    rol text;
+BEGIN
+    REVOKE EXECUTE ON FUNCTION weigence_enviar_con_adjunto(text, text, text, text, text, text, bigint, text, text) FROM PUBLIC;
+    FOREACH rol IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = rol) THEN
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION weigence_enviar_con_adjunto(text, text, text, text, text, text, bigint, text, text) FROM %I', rol);
+        END IF;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+        GRANT EXECUTE ON FUNCTION weigence_enviar_con_adjunto(text, text, text, text, text, text, bigint, text, text) TO service_role;
+    END IF;
+END $$;

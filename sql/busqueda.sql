@@ -9,9 +9,21 @@
 --   * <participants>.silenciado: per-user, per-conversation mute (notifications and badges).
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
-CREATE OR REPLACE FUNCTION weigence_unaccent(texto text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
-    AS $$ SELECT unaccent('unaccent'::regdictionary, texto) $$;
+-- The function and its dictionary are named with the extension's schema (public here,
+-- `extensions` on Supabase): the index expression is evaluated under the search_path of whoever
+-- writes a message, and the PostgREST send functions run with an empty one.
+DO $$
+DECLARE
+    ext text;
+BEGIN
+    SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'unaccent';
+    EXECUTE format(
+        'CREATE OR REPLACE FUNCTION weigence_unaccent(texto text) RETURNS text
+             LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+             AS $f$ SELECT %I.unaccent(%L::regdictionary, texto) $f$',
+        ext, format('%I.unaccent', ext));
+END $$;
 
 DO $$
 DECLARE

@@ -4,7 +4,7 @@
 -- of sql/busqueda_indice.sql when present (same expression). Detects the table variant.
 -- Results: only conversations p_rut participates in now, never deleted messages, best first;
 -- the excerpt marks matched words with U+E000 / U+E001. Called by the server with its own key,
--- never by browsers (it trusts p_rut).
+-- never by browsers (it trusts p_rut; EXECUTE only for service_role, below).
 CREATE OR REPLACE FUNCTION weigence_buscar_mensajes(
     p_rut text, p_q text, p_conversacion text DEFAULT NULL,
     p_desde bigint DEFAULT 0, p_limite bigint DEFAULT 21)
@@ -40,4 +40,21 @@ BEGIN
           ORDER BY rango DESC, m.fecha_envio DESC, m.id DESC OFFSET $4 LIMIT $5',
         chr(57344), chr(57345), part, msg, elim)
     USING p_rut, p_q, p_conversacion, p_desde, p_limite;
+END $$;
+
+-- It trusts p_rut: only the server's key may call it (anon and authenticated could otherwise read
+-- anyone's messages through the API). service_role is granted where that role exists.
+DO $$
+DECLARE
+    rol text;
+BEGIN
+    REVOKE EXECUTE ON FUNCTION weigence_buscar_mensajes(text, text, text, bigint, bigint) FROM PUBLIC;
+    FOREACH rol IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = rol) THEN
+            EXECUTE format('REVOKE EXECUTE ON FUNCTION weigence_buscar_mensajes(text, text, text, bigint, bigint) FROM %I', rol);
+        END IF;
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+        GRANT EXECUTE ON FUNCTION weigence_buscar_mensajes(text, text, text, bigint, bigint) TO service_role;
+    END IF;
 END $$;

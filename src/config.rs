@@ -34,8 +34,11 @@ pub struct Settings {
     pub secret_key_fallbacks: Vec<String>,
     /// Direct PostgreSQL connection string.
     pub database_url: Option<String>,
-    /// Supabase project URL (PostgREST); informational until the PostgREST store exists.
+    /// Supabase project URL: with `supabase_key` and no `database_url`, the PostgREST store
+    /// talks to `{supabase_url}/rest/v1`.
     pub supabase_url: Option<String>,
+    /// Supabase API key (service_role JWT or `sb_secret_…`). Never logged.
+    pub supabase_key: Option<String>,
     /// Whether to use named prepared statements (off for transaction-mode poolers).
     pub prepared_statements: bool,
     /// Maximum database connections in the pool.
@@ -224,12 +227,9 @@ impl Settings {
             get("SECRET_KEY").ok_or_else(|| ConfigError("SECRET_KEY is required".into()))?;
         let database_url = get("DATABASE_URL");
         let supabase_url = get("SUPABASE_URL");
+        let supabase_key = get("SUPABASE_KEY");
         if database_url.is_none() {
-            return Err(ConfigError(if supabase_url.is_some() {
-                "DATABASE_URL is required: the PostgREST (SUPABASE_URL/SUPABASE_KEY) store is not available in this build yet".into()
-            } else {
-                "DATABASE_URL is required".into()
-            }));
+            validar_supabase(supabase_url.as_deref(), supabase_key.as_deref())?;
         }
         let prepared_default = !database_url.as_deref().is_some_and(|u| u.contains(":6543"));
         Ok(Settings {
@@ -237,6 +237,7 @@ impl Settings {
             secret_key_fallbacks: list(get("SECRET_KEY_FALLBACKS")),
             database_url,
             supabase_url,
+            supabase_key,
             prepared_statements: parse_bool(
                 &get,
                 "DATABASE_PREPARED_STATEMENTS",
@@ -381,6 +382,33 @@ fn generaciones(valor: Option<String>) -> Result<Generaciones, ConfigError> {
     }
 }
 
+/// Without `DATABASE_URL`, the PostgREST store needs both Supabase settings (and a build
+/// with the `postgrest` feature).
+fn validar_supabase(url: Option<&str>, key: Option<&str>) -> Result<(), ConfigError> {
+    match (url, key) {
+        (None, None) => Err(ConfigError(
+            "DATABASE_URL is required (or SUPABASE_URL and SUPABASE_KEY for the PostgREST store)"
+                .into(),
+        )),
+        (Some(_), None) => Err(ConfigError(
+            "SUPABASE_KEY is required with SUPABASE_URL when DATABASE_URL is not set".into(),
+        )),
+        (None, Some(_)) => Err(ConfigError(
+            "SUPABASE_URL is required with SUPABASE_KEY when DATABASE_URL is not set".into(),
+        )),
+        (Some(url), Some(_)) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            Err(ConfigError(format!(
+                "SUPABASE_URL must be an http(s) URL, not {url:?}"
+            )))
+        }
+        (Some(_), Some(_)) if !cfg!(feature = "postgrest") => Err(ConfigError(
+            "DATABASE_URL is required: this build has no PostgREST store (cargo feature \"postgrest\")"
+                .into(),
+        )),
+        (Some(_), Some(_)) => Ok(()),
+    }
+}
+
 fn list(value: Option<String>) -> Vec<String> {
     value
         .map(|v| {
@@ -446,6 +474,45 @@ mod tests {
             (s.ping_interval, s.ping_timeout),
             (Duration::from_secs(25), Duration::from_secs(20))
         );
+    }
+
+    #[test]
+    fn database_url_wins_and_supabase_needs_url_and_key() {
+        let s = settings(&[
+            ("SECRET_KEY", "k"),
+            ("DATABASE_URL", "postgres://x/db"),
+            ("SUPABASE_URL", "https://p.supabase.co"),
+        ])
+        .unwrap();
+        assert!(s.database_url.is_some());
+        let solo_url = settings(&[
+            ("SECRET_KEY", "k"),
+            ("SUPABASE_URL", "https://p.supabase.co"),
+        ]);
+        assert!(solo_url.unwrap_err().to_string().contains("SUPABASE_KEY"));
+        let solo_clave = settings(&[("SECRET_KEY", "k"), ("SUPABASE_KEY", "sb_secret_x")]);
+        assert!(solo_clave.unwrap_err().to_string().contains("SUPABASE_URL"));
+        assert!(settings(&[("SECRET_KEY", "k")]).is_err());
+        assert!(
+            settings(&[
+                ("SECRET_KEY", "k"),
+                ("SUPABASE_URL", "p.supabase.co"),
+                ("SUPABASE_KEY", "sb_secret_x")
+            ])
+            .is_err()
+        );
+        let s = settings(&[
+            ("SECRET_KEY", "k"),
+            ("SUPABASE_URL", "https://p.supabase.co"),
+            ("SUPABASE_KEY", "sb_secret_x"),
+        ]);
+        assert_eq!(s.is_ok(), cfg!(feature = "postgrest"));
+        if let Ok(s) = s {
+            assert!(
+                !format!("{s:?}").contains("sb_secret_x"),
+                "the key stays out of Debug"
+            );
+        }
     }
 
     #[test]

@@ -31,7 +31,6 @@ use socketioxide::adapter::Adapter;
 use socketioxide::service::SocketIoService;
 use socketioxide_redis::{RedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 use store::ChatStore;
-use store::postgres::{PostgresOptions, PostgresStore};
 
 /// How long in-flight requests may run after a shutdown signal.
 const GRACIA_APAGADO: Duration = Duration::from_secs(8);
@@ -42,6 +41,9 @@ pub enum StartError {
     /// The database could not be reached or its tables are not usable.
     #[error("database: {0}")]
     Store(#[from] store::StoreError),
+    /// A setting the server could only check by using it (a refused `SUPABASE_KEY`).
+    #[error("configuration error: {0}")]
+    Config(String),
     /// Redis (for several instances) could not be reached.
     #[error("redis: {0}")]
     Redis(String),
@@ -177,18 +179,12 @@ impl Application {
     /// Connects to the database, inspects its tables and binds the listener (port 0 picks a
     /// free port; [`Application::address`] reports it).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        let store = PostgresStore::connect(&PostgresOptions {
-            url: settings.database_url.clone().unwrap_or_default(),
-            pool_size: settings.pool_size,
-            timeout: settings.database_timeout,
-            prepared_statements: settings.prepared_statements,
-            variant: settings.table_variant,
-        })
-        .await?;
-        let store = Arc::new(store);
+        let store = store::conectar(&settings).await.map_err(|e| match e {
+            store::ConexionError::Configuracion(m) => StartError::Config(m),
+            store::ConexionError::Store(e) => StartError::Store(e),
+        })?;
         operacion::metricas::declarar_series();
         let mut recolectores = vec![operacion::recolector_pool(store.clone())];
-        let store: Arc<dyn ChatStore> = store;
         let almacen =
             almacen_archivos(&settings).map_err(|e| StartError::Adjuntos(e.to_string()))?;
         let builder = realtime::configurar(&realtime::AjustesSocketIo {

@@ -33,6 +33,10 @@ async fn main() -> ExitCode {
     weigence_chat::operacion::registro::iniciar(settings.log_format);
     let app = match Application::build(settings).await {
         Ok(app) => app,
+        Err(e @ weigence_chat::StartError::Config(_)) => {
+            eprintln!("weigence-chat cannot start: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("weigence-chat cannot start: {e}");
             return ExitCode::from(1);

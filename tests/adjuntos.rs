@@ -10,7 +10,19 @@ use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, respuesta};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-en_ambas_variantes!(local_folder_scenario);
+en_ambos_almacenes!(local_folder_scenario);
+
+/// The PostgREST store without the SQL functions: the message and the attachment row are two
+/// requests (a failed second one deletes the message again); the same scenario holds.
+#[tokio::test]
+async fn local_folder_scenario_on_postgrest_without_functions() {
+    common::ALMACEN
+        .scope(
+            common::Almacen::Postgrest { funciones: false },
+            local_folder_scenario(Variante::Live),
+        )
+        .await;
+}
 
 /// Bytes that start like a PNG.
 fn png() -> Vec<u8> {
@@ -441,4 +453,63 @@ async fn s3_compatible_storage_scenario() {
     )
     .await;
     escenario(&app, &Objetos::Bucket(bucket)).await;
+}
+
+/// The requests each attachment route costs on the PostgREST store with the functions: the
+/// upload goes through the one-transaction function, and the counts stay the same with more
+/// attachments and messages.
+#[tokio::test]
+async fn postgrest_attachment_routes_cost_a_constant_number_of_requests() {
+    common::ALMACEN
+        .scope(common::Almacen::Postgrest { funciones: true }, async {
+            let raiz = carpeta();
+            let db = TestDb::con_extras(Variante::Live, &["adjuntos.sql"]).await;
+            let app = TestApp::sobre(
+                db,
+                Variante::Live,
+                &[("UPLOAD_DIR", raiz.to_str().unwrap())],
+            )
+            .await;
+            let pg = app.postgrest.as_ref().unwrap();
+            let conv = app.conversacion(ANA, BRUNO).await;
+            let mut cuentas = Vec::new();
+            for _ in 0..3 {
+                let antes = pg.peticiones().await;
+                let (s, b) = subir(&app, ANA, &conv, "foto.png", None, png().into()).await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+                let despues = pg.peticiones().await;
+                let nuevas = &despues[antes.len()..];
+                assert!(
+                    nuevas
+                        .iter()
+                        .any(|l| l.contains("/rpc/weigence_enviar_con_adjunto")),
+                    "{nuevas:?}"
+                );
+                let subida = nuevas.len();
+                let url = b["adjunto"]["url"].as_str().unwrap().to_owned();
+                let antes = despues.len();
+                let r = app
+                    .req(Method::GET, &url, Some(BRUNO))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                let descarga = pg.peticiones().await.len() - antes;
+                let antes = pg.peticiones().await.len();
+                let (s, _) = app
+                    .get(
+                        &format!("/api/chat/conversaciones/{conv}/adjuntos"),
+                        Some(ANA),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK);
+                let lista = pg.peticiones().await.len() - antes;
+                app.enviar(BRUNO, &conv, "otro mensaje").await;
+                println!("upload {subida}, download {descarga}, list {lista} PostgREST requests");
+                cuentas.push((subida, descarga, lista));
+            }
+            assert!(cuentas.windows(2).all(|w| w[0] == w[1]), "{cuentas:?}");
+            let _ = std::fs::remove_dir_all(raiz.parent().unwrap());
+        })
+        .await;
 }

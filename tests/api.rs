@@ -1,4 +1,4 @@
-//! Every v1 route of CONTRACT.md §4 against the real binary, once per table variant.
+//! Every v1 route of CONTRACT.md §4 against the real binary, once per store and table variant.
 
 mod common;
 
@@ -6,7 +6,7 @@ use common::{ANA, BRUNO, CARLA, TestApp, Variante, respuesta};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-en_ambas_variantes!(
+en_ambos_almacenes!(
     usuarios_lists_everyone_but_the_caller_by_name,
     every_api_route_answers_401_without_a_valid_session,
     crear_creates_once_then_finds_the_same_conversation,

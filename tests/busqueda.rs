@@ -4,11 +4,13 @@
 
 mod common;
 
-use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, arrancar_con_registro};
+use common::{
+    ALMACEN, ANA, Almacen, BRUNO, CARLA, TestApp, TestDb, Variante, arrancar_con_registro,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-en_ambas_variantes!(
+en_ambos_almacenes!(
     spanish_stemming_and_accents_ranked_and_paged,
     only_members_now_see_results_and_never_deleted_messages,
     sql_and_tsquery_syntax_in_the_query_are_harmless,
@@ -272,4 +274,96 @@ async fn search_works_without_the_index_and_says_so_once_at_start_up() {
         1,
         "{log}"
     );
+}
+
+/// The PostgREST store without `sql/busqueda_postgrest.sql` cannot rank or highlight: search
+/// answers 503 naming the file (never a silent empty result), and mute still works.
+#[tokio::test]
+async fn postgrest_search_without_its_function_names_the_file() {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: false }, async {
+            let db = TestDb::con_extras(Variante::Live, &["busqueda.sql"]).await;
+            let app = TestApp::sobre(db, Variante::Live, &[]).await;
+            let conv = app.conversacion(ANA, BRUNO).await;
+            app.enviar(ANA, &conv, "las canciones").await;
+            let (s, b) = buscar(&app, ANA, "q=cancion").await;
+            assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+            assert!(b.to_string().contains("sql/busqueda_postgrest.sql"), "{b}");
+            let r = common::respuesta(
+                app.req(
+                    Method::PUT,
+                    &format!("/api/chat/conversaciones/{conv}/silencio"),
+                    Some(ANA),
+                )
+                .json(&serde_json::json!({"silenciado": true}))
+                .send()
+                .await
+                .unwrap(),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert_eq!(r.body["silenciadas"].as_array().unwrap().len(), 1);
+        })
+        .await;
+}
+
+/// Search and mute cost a constant number of PostgREST requests (with the functions): the same
+/// with one message or many, one muted conversation or several.
+#[tokio::test]
+async fn postgrest_search_and_mute_cost_a_constant_number_of_requests() {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: true }, async {
+            let app = app_con_busqueda(Variante::Live).await;
+            let pg = app.postgrest.as_ref().unwrap();
+            let mut cuentas = Vec::new();
+            for otro in [BRUNO, CARLA] {
+                let conv = app.conversacion(ANA, otro).await;
+                for _ in 0..3 {
+                    app.enviar(otro, &conv, "las canciones").await;
+                }
+                let antes = pg.peticiones().await.len();
+                let (s, b) = buscar(&app, ANA, "q=cancion").await;
+                assert_eq!(s, StatusCode::OK, "{b}");
+                let busqueda = pg.peticiones().await.len() - antes;
+                let antes = pg.peticiones().await.len();
+                let r = common::respuesta(
+                    app.req(
+                        Method::PUT,
+                        &format!("/api/chat/conversaciones/{conv}/silencio"),
+                        Some(ANA),
+                    )
+                    .json(&serde_json::json!({"silenciado": true}))
+                    .send()
+                    .await
+                    .unwrap(),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                let silencio = pg.peticiones().await.len() - antes;
+                let antes = pg.peticiones().await.len();
+                let (s, _) = app.get("/api/chat/silencios", Some(ANA)).await;
+                assert_eq!(s, StatusCode::OK);
+                let lista = pg.peticiones().await.len() - antes;
+                println!("search {busqueda}, mute {silencio}, mutes {lista} PostgREST requests");
+                cuentas.push((busqueda, silencio, lista));
+            }
+            assert_eq!(cuentas[0], cuentas[1]);
+        })
+        .await;
+}
+
+/// With the search function but without sql/busqueda.sql (its `weigence_unaccent`), the
+/// PostgREST store names the missing file too.
+#[tokio::test]
+async fn postgrest_search_without_busqueda_sql_names_that_file() {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: true }, async {
+            let app = TestApp::nueva(Variante::Migration).await;
+            let conv = app.conversacion(ANA, BRUNO).await;
+            app.enviar(ANA, &conv, "las canciones").await;
+            let (s, b) = buscar(&app, ANA, "q=cancion").await;
+            assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+            assert!(b.to_string().contains("sql/busqueda.sql"), "{b}");
+        })
+        .await;
 }

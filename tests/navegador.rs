@@ -44,6 +44,21 @@ fn escenario(args: &[&str]) {
 
 #[tokio::test]
 async fn two_users_chat_live_in_chromium_and_fall_back_to_polling() {
+    dos_usuarios().await;
+}
+
+#[tokio::test]
+async fn two_users_chat_live_in_chromium_on_the_postgrest_store() {
+    common::ALMACEN
+        .scope(
+            common::Almacen::Postgrest { funciones: true },
+            dos_usuarios(),
+        )
+        .await;
+}
+
+/// Two users chat live, then through the REST-polling fallback (on the store the harness picks).
+async fn dos_usuarios() {
     let app = TestApp::con(
         Variante::Live,
         &[("PING_INTERVAL_MS", "2000"), ("PING_TIMEOUT_MS", "2000")],

@@ -63,7 +63,33 @@ async fn python_socketio_with_uuid_tables_follows_the_contract() {
 }
 
 #[tokio::test]
+async fn python_socketio_on_the_postgrest_store_follows_the_contract_for_both_variants() {
+    for v in [Variante::Live, Variante::Migration] {
+        common::ALMACEN
+            .scope(
+                common::Almacen::Postgrest { funciones: true },
+                escenario_python(v, "websocket"),
+            )
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn node_socketio_client_on_the_postgrest_store_follows_the_contract() {
+    common::ALMACEN
+        .scope(
+            common::Almacen::Postgrest { funciones: true },
+            escenario_node(),
+        )
+        .await;
+}
+
+#[tokio::test]
 async fn node_socketio_client_over_websocket_follows_the_contract() {
+    escenario_node().await;
+}
+
+async fn escenario_node() {
     let app = TestApp::con(Variante::Live, &PING_RAPIDO).await;
     let conversacion = app.conversacion(ANA, BRUNO).await;
     let (a, b, c) = (cookie_flask(ANA), cookie_flask(BRUNO), cookie_flask(CARLA));
@@ -508,4 +534,16 @@ async fn v2_events_over_websocket() {
 #[tokio::test]
 async fn v2_events_with_uuid_tables() {
     escenario_v2(Variante::Migration, "polling").await;
+}
+
+#[tokio::test]
+async fn v2_events_on_the_postgrest_store_for_both_variants() {
+    for v in [Variante::Live, Variante::Migration] {
+        common::ALMACEN
+            .scope(
+                common::Almacen::Postgrest { funciones: true },
+                escenario_v2(v, "polling"),
+            )
+            .await;
+    }
 }

@@ -1,5 +1,6 @@
 //! Every v2 route of CONTRACT-v2.md §1 (with the fixes of §7) against the real binary, once per
-//! table variant with the v2 delta, plus the paths v1 shares and the generation switch.
+//! table variant with the v2 delta and on both stores (the PostgREST one with its SQL functions),
+//! plus the paths v1 shares and the generation switch.
 
 mod common;
 
@@ -7,7 +8,7 @@ use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, respuesta};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-en_ambas_variantes!(
+en_ambos_almacenes!(
     history_opens_one_chat_per_pair_and_refuses_self_and_unknown_ruts,
     send_by_rut_or_by_conversation_with_replies_in_the_same_conversation_only,
     reactions_are_one_emoji_per_user_and_survive_a_reload,

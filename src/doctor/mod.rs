@@ -3,10 +3,13 @@
 //! that adds it) and what would stop the server. Exit code 0: the server would start and serve
 //! everything; 1: something optional is missing or misconfigured; 2: it cannot start.
 //!
-//! Store checks go through [`DiagnosticoAlmacen`], one implementation per store (PostgreSQL
-//! today, in [`postgres`]); Redis, the cookie and the origins are checked here.
+//! Store checks go through [`DiagnosticoAlmacen`], one implementation per store ([`postgres`],
+//! and `postgrest` when only `SUPABASE_URL` and `SUPABASE_KEY` are set, chosen as the server
+//! chooses its store); Redis, the cookie and the origins are checked here.
 
 pub mod postgres;
+#[cfg(feature = "postgrest")]
+pub mod postgrest;
 
 use std::time::{Duration, Instant};
 
@@ -225,8 +228,7 @@ pub async fn examinar(settings: Result<Settings, ConfigError>, cookie: Option<&s
         Nivel::Ok,
         "settings read (environment and .env)",
     )];
-    let almacen: Box<dyn DiagnosticoAlmacen> =
-        Box::new(postgres::DiagnosticoPostgres::desde(&settings));
+    let almacen = diagnostico_almacen(&settings);
     comprobaciones.extend(almacen.comprobar().await);
     comprobaciones
         .push(comprobar_redis(settings.redis_url.as_deref(), settings.database_timeout).await);
@@ -239,6 +241,15 @@ pub async fn examinar(settings: Result<Settings, ConfigError>, cookie: Option<&s
         almacen: Some(almacen.nombre()),
         comprobaciones,
     }
+}
+
+/// The store checks for the store the server would use: `DATABASE_URL` wins, else PostgREST.
+fn diagnostico_almacen(settings: &Settings) -> Box<dyn DiagnosticoAlmacen> {
+    #[cfg(feature = "postgrest")]
+    if settings.database_url.is_none() {
+        return Box::new(postgrest::DiagnosticoPostgrest::desde(settings));
+    }
+    Box::new(postgres::DiagnosticoPostgres::desde(settings))
 }
 
 async fn comprobar_redis(url: Option<&str>, espera: Duration) -> Comprobacion {

@@ -16,7 +16,7 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
 use crate::config::Red;
-use crate::store::postgres::PostgresStore;
+use crate::store::ChatStore;
 use metricas::{Recolector, escribir_indicador};
 
 /// `generacion` label of the v1 API's Socket.IO events and messages (each API generation
@@ -157,29 +157,31 @@ pub fn recolector_sockets<A: Adapter>(io: SocketIo<A>) -> Recolector {
 }
 
 /// The database pool: open connections, in use, idle, maximum, and requests waiting.
-pub fn recolector_pool(store: Arc<PostgresStore>) -> Recolector {
+pub fn recolector_pool(store: Arc<dyn ChatStore>) -> Recolector {
     Box::new(move || {
-        let estado = store.estado_pool();
         let mut salida = String::new();
+        let Some(estado) = store.estado_pool() else {
+            return Box::pin(std::future::ready(salida));
+        };
         escribir_indicador(
             &mut salida,
             "weigence_chat_db_pool_connections",
             "Database pool connections by state (open = in_use + idle; max = DATABASE_POOL_SIZE).",
             &[
-                (vec![("state", "open".into())], estado.size as f64),
+                (vec![("state", "open".into())], estado.abiertas as f64),
                 (
                     vec![("state", "in_use".into())],
-                    estado.size.saturating_sub(estado.available) as f64,
+                    estado.abiertas.saturating_sub(estado.libres) as f64,
                 ),
-                (vec![("state", "idle".into())], estado.available as f64),
-                (vec![("state", "max".into())], estado.max_size as f64),
+                (vec![("state", "idle".into())], estado.libres as f64),
+                (vec![("state", "max".into())], estado.maximo as f64),
             ],
         );
         escribir_indicador(
             &mut salida,
             "weigence_chat_db_pool_waiting",
             "Requests waiting for a database connection.",
-            &[(vec![], estado.waiting as f64)],
+            &[(vec![], estado.esperando as f64)],
         );
         Box::pin(std::future::ready(salida))
     })

@@ -1,7 +1,12 @@
 //! Storage behind one trait, so the service never sees SQL or a driver. `postgres` talks to
-//! PostgreSQL directly; a PostgREST implementation fits behind the same trait.
+//! PostgreSQL directly; `postgrest` talks to Supabase's REST layer (PostgREST) when only
+//! `SUPABASE_URL` and `SUPABASE_KEY` are configured. [`conectar`] picks one from the settings.
 
 pub mod postgres;
+#[cfg(feature = "postgrest")]
+pub mod postgrest;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -22,6 +27,49 @@ pub enum StoreError {
     /// Anything else: a bug or an unexpected schema (answer 500, log the cause).
     #[error("database error: {0}")]
     Other(String),
+}
+
+/// Why no store could be built at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConexionError {
+    /// A setting is wrong (a refused key): exit 2 like any configuration error.
+    #[error("{0}")]
+    Configuracion(String),
+    /// The database or its tables are not usable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The store the settings select: `DATABASE_URL` wins; otherwise PostgREST at
+/// `{SUPABASE_URL}/rest/v1` with `SUPABASE_KEY` (the settings guarantee one of them).
+pub async fn conectar(
+    settings: &crate::config::Settings,
+) -> Result<Arc<dyn ChatStore>, ConexionError> {
+    #[cfg(feature = "postgrest")]
+    if settings.database_url.is_none() {
+        let store = postgrest::PostgrestStore::connect(&postgrest::PostgrestOptions {
+            url: settings.supabase_url.clone().unwrap_or_default(),
+            key: settings.supabase_key.clone().unwrap_or_default(),
+            timeout: settings.database_timeout,
+            variant: settings.table_variant,
+        })
+        .await
+        .map_err(|e| match e {
+            postgrest::PostgrestStartError::Store(e) => ConexionError::Store(e),
+            clave => ConexionError::Configuracion(clave.to_string()),
+        })?;
+        tracing::info!("almacenamiento: PostgREST (SUPABASE_URL)");
+        return Ok(Arc::new(store));
+    }
+    let store = postgres::PostgresStore::connect(&postgres::PostgresOptions {
+        url: settings.database_url.clone().unwrap_or_default(),
+        pool_size: settings.pool_size,
+        timeout: settings.database_timeout,
+        prepared_statements: settings.prepared_statements,
+        variant: settings.table_variant,
+    })
+    .await?;
+    Ok(Arc::new(store))
 }
 
 /// Result of a storage call.
@@ -99,12 +147,29 @@ pub struct MensajeEncontrado {
     pub participa: bool,
 }
 
+/// Occupancy of a store's connection pool (for metrics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EstadoPool {
+    /// Connections open.
+    pub abiertas: usize,
+    /// Open connections not in use.
+    pub libres: usize,
+    /// Most connections allowed.
+    pub maximo: usize,
+    /// Requests waiting for a connection.
+    pub esperando: usize,
+}
+
 /// Every storage operation the chat needs. Each call costs a constant number of round trips,
 /// whatever the number of conversations or messages.
 #[async_trait]
 pub trait ChatStore: Send + Sync {
     /// The id types of the conversation and message tables.
     async fn id_kinds(&self) -> StoreResult<IdKinds>;
+
+    /// Its connection pool's occupancy, when it keeps one of its own (PostgreSQL does;
+    /// PostgREST's HTTP client exposes none).
+    fn estado_pool(&self) -> Option<EstadoPool>;
 
     /// Answers when the database is reachable.
     async fn ping(&self) -> StoreResult<()>;

