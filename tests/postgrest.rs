@@ -708,7 +708,7 @@ fn estado<'a>(informe: &'a Value, nombre: &str) -> (&'a str, &'a Value) {
 
 #[tokio::test]
 async fn doctor_checks_a_supabase_project_through_postgrest() {
-    // Complete: both variants, with the functions and the v2 delta.
+    // Complete: both variants, with the functions, the v2 delta, search and attachments.
     for (v, tipos) in [
         (
             Variante::Live,
@@ -719,10 +719,12 @@ async fn doctor_checks_a_supabase_project_through_postgrest() {
             "conversations uuid, messages uuid; read marker holds a timestamp",
         ),
     ] {
-        let db = TestDb::con_extras(v, &["v2_delta.sql"]).await;
+        let db = TestDb::con_extras(v, &["v2_delta.sql", "busqueda.sql", "adjuntos.sql"]).await;
         let pg = Postgrest::iniciar(&db, true, None).await;
         let (codigo, informe) = doctor(&pg.url, &pg.clave);
         assert_eq!(codigo, 0, "{v:?}: {informe:#}");
+        assert_eq!(estado(&informe, "optional: search").0, "ok");
+        assert_eq!(estado(&informe, "optional: attachments").0, "ok");
         assert_eq!(estado(&informe, "postgrest").0, "ok");
         let detalle = informe["checks"]
             .as_array()

@@ -196,5 +196,23 @@ fn piezas(r: &ResumenPostgrest) -> Vec<Pieza> {
             ),
             comando: FUNCIONES,
         },
+        Pieza {
+            nombre: "search",
+            generacion: "propia",
+            presente: r.busqueda && r.silencios,
+            detalle: "weigence_buscar_mensajes (sql/busqueda_postgrest.sql, after sql/busqueda.sql) and the participants' mute column: search answers 503 without them".to_owned(),
+            comando: "paste sql/busqueda.sql, then sql/busqueda_postgrest.sql, into Supabase's SQL editor",
+        },
+        Pieza {
+            nombre: "attachments",
+            generacion: "propia",
+            presente: r.adjuntos.0 && r.adjuntos.1,
+            detalle: if r.adjuntos.0 {
+                "the attachments table and weigence_enviar_con_adjunto (one transaction; best effort without it)".to_owned()
+            } else {
+                "the attachments table (sql/adjuntos.sql): uploads answer 503 without it".to_owned()
+            },
+            comando: "paste sql/adjuntos.sql into Supabase's SQL editor",
+        },
     ]
 }

@@ -89,6 +89,12 @@ pub struct ResumenPostgrest {
     pub funciones_v2: bool,
     /// What the v2 delta lacks (empty when complete).
     pub faltan_v2: Vec<String>,
+    /// The search function of `sql/busqueda_postgrest.sql` is installed.
+    pub busqueda: bool,
+    /// Participants have the mute column of `sql/busqueda.sql`.
+    pub silencios: bool,
+    /// The attachments table of `sql/adjuntos.sql` exists, and its one-transaction function.
+    pub adjuntos: (bool, bool),
 }
 
 /// The chat store backed by PostgREST.
@@ -159,6 +165,9 @@ impl PostgrestStore {
             funciones: e.funciones,
             funciones_v2: e.funciones_v2,
             faltan_v2: e.faltan_v2(),
+            busqueda: e.fn_buscar,
+            silencios: e.silencios,
+            adjuntos: (e.adjuntos, e.fn_adjunto),
         })
     }
 
