@@ -121,6 +121,7 @@ def main():
     fan = load("fanout")
     rest = load("rest")
     node = load("latency_node")
+    sin, con, adj = load("search_sin_indice"), load("search_con_indice"), load("attachments")
     pool = ENV.get("BENCH_POOL", "?")
     pg_bin = ENV.get("BENCH_PG_BIN", "")
     out = []
@@ -135,7 +136,7 @@ def main():
       + ".")
     w("")
     w("Reproduce with one command on a Debian machine with Rust: `scripts/bench` (every scenario, "
-      "writes this file), or `scripts/bench capacity|throughput|latency-load|fanout|rest` for one. "
+      "writes this file), or `scripts/bench capacity|throughput|latency-load|fanout|rest|search|attachments` for one. "
       "`scripts/bench smoke` (a few hundred clients, seconds) runs in CI so the harness cannot rot.")
     w("")
 
@@ -175,6 +176,20 @@ def main():
             w(f"| 5 | REST `{x['path']}` ({fmt(stm.get('items'))} items, {fmt(stm.get('response_bytes'))} bytes), {most} connections | "
               f"{fmt(x.get('requests_per_s'))} req/s, p99 {fmt(p99, ' ms')}, {fmt(stm.get('statements_per_request'))} statements/request | "
               f"constant statements, p99 ≤ 10 ms | statements {verdict(consts)}, p99 {verdict(p99 is not None and p99 <= 10)} |")
+    if con:
+        by = {s.get("query"): s.get("latency", {}) for s in con.get("searches", [])}
+        rare, common = by.get("canción", {}), by.get("pedido", {})
+        slow = {s.get("query"): s.get("latency", {}) for s in (sin or {}).get("searches", [])}
+        w(f"| 7 | search over the seeded messages, with the index | rare word p50 {fmt(rare.get('p50_ms'), ' ms')}, "
+          f"p99 {fmt(rare.get('p99_ms'), ' ms')}; a word in one message of ten p50 {fmt(common.get('p50_ms'), ' ms')}, "
+          f"p99 {fmt(common.get('p99_ms'), ' ms')}; without the index rare word p50 "
+          f"{fmt(slow.get('canción', {}).get('p50_ms'), ' ms')} | (no goal) | measured |")
+    if adj:
+        last = (adj.get("phases") or [{}])[-1]
+        w(f"| 8 | attachments: {fmt(adj.get('file_mb'))} MB files, {fmt(last.get('at_once'))} at once (local folder) | "
+          f"upload {fmt(last.get('upload_mb_per_s'))} MB/s, download {fmt(last.get('download_mb_per_s'))} MB/s; "
+          f"server RSS peak {fmt((last.get('server_rss_peak_kb') or 0) / 1024, ' MB', 1)} "
+          f"({fmt((adj.get('server_rss_before_kb') or 0) / 1024, ' MB', 1)} before) | bounded memory | measured |")
     w("")
     w("Why the goals that are not met are not met, and what would meet them, is in "
       "[What limits the figures](#what-limits-the-figures).")
@@ -242,6 +257,10 @@ def main():
     tp_pg, rest_pg = load("throughput_postgrest"), load("rest_postgrest")
     if tp_pg or rest_pg:
         section_postgrest(w, tp, tp_pg, rest, rest_pg)
+    if sin or con:
+        section_search(w, sin, con, load("search_index_build"))
+    if adj:
+        section_attachments(w, adj)
     if node:
         w("## Single-message latency (node client)")
         w("")
@@ -276,6 +295,68 @@ def main():
         w(tuning.read_text().rstrip())
         w("")
     print("\n".join(out))
+
+
+def search_rows(sin, con):
+    """(query, matches, index, latency) for each search run, without the index first."""
+    for d, indice in ((sin, "no"), (con, "yes")):
+        for s in (d or {}).get("searches", []):
+            yield s.get("query"), s.get("results_per_page"), indice, s.get("latency", {})
+
+
+def section_search(w, sin, con, build):
+    w(f"## 7. Search over {fmt(int(ENV.get('BENCH_SEARCH_MESSAGES', '1000000')))} messages")
+    w("")
+    w(f"`{command('search_sin_indice')}`, then, after `sql/busqueda_indice.sql` (built in "
+      f"{fmt((build or {}).get('index_build_secs'))} s with `CREATE INDEX CONCURRENTLY`), "
+      f"`{command('search_con_indice')}`.")
+    w("")
+    mensajes = int(ENV.get("BENCH_SEARCH_MESSAGES", "1000000"))
+    convs = int(ENV.get("BENCH_SEARCH_CONVS", "100"))
+    w(f"Seed: one user in {fmt(convs)} conversations of {fmt(mensajes // convs)} messages each "
+      f"({fmt(mensajes)}); one message in ten says \"pedido\" ({fmt(mensajes // 10)}), one per "
+      f"conversation \"canción\" ({fmt(convs)}); `sql/busqueda.sql` applied (accent folding). One "
+      "keep-alive connection, one request at a time (`limite=20`); the search covers every "
+      "conversation of the user. \"first page\" is the number of results on it (at most 20).")
+    w("")
+    w("| query | first page | index | requests | p50 | p99 | max |")
+    w("|---|---|---|---|---|---|---|")
+    for q, n, indice, lat in search_rows(sin, con):
+        bold = "**" if indice == "yes" else ""
+        w(f"| `{q}` | {fmt(n)} | {indice} | {fmt(lat.get('n'))} | {bold}{fmt(lat.get('p50_ms'), ' ms')}{bold} | "
+          f"{bold}{fmt(lat.get('p99_ms'), ' ms')}{bold} | {fmt(lat.get('max_ms'), ' ms')} |")
+    w("")
+    w("Without the index: " + errors_line(sin) + " With it: " + errors_line(con))
+    w("")
+    w("Without the index every search computes the text vector of every message. With it a "
+      "rare word is fast; a word in 10% of the messages is not, because ranking (`ts_rank`) recomputes "
+      "the vector of every match before the top 20 can be chosen. A stored `tsvector` column would "
+      "remove the recomputation, but adding it rewrites the messages table (not additive enough for a "
+      "live Weigence database); a cap on ranked candidates is the other way out.")
+    w("")
+
+
+def section_attachments(w, d):
+    w("## 8. Attachments: uploads and downloads")
+    w("")
+    w(f"`{command('attachments')}`")
+    w("")
+    w(f"Files of {fmt(d.get('file_mb'))} MB (PNG-looking bytes) to one conversation, stored in a local "
+      "folder (`UPLOAD_DIR`, same disk): one upload then its download alone, then several at once, each "
+      "on its own connection. The server's RSS is sampled every 20 ms.")
+    w("")
+    w("| at once | uploads | upload time | upload MB/s | downloads | download time | download MB/s | server RSS peak |")
+    w("|---|---|---|---|---|---|---|---|")
+    for f in d.get("phases", []):
+        w(f"| {fmt(f.get('at_once'))} | {fmt(f.get('uploads_ok'))} | {fmt(f.get('upload_secs'), ' s')} | "
+          f"{fmt(f.get('upload_mb_per_s'))} | {fmt(f.get('downloads_ok'))} | {fmt(f.get('download_secs'), ' s')} | "
+          f"{fmt(f.get('download_mb_per_s'))} | {fmt((f.get('server_rss_peak_kb') or 0) / 1024, ' MB', 1)} |")
+    w("")
+    w(f"Server RSS before: {fmt((d.get('server_rss_before_kb') or 0) / 1024, ' MB', 1)}; high-water mark "
+      f"after both phases (`VmHWM`): {fmt((d.get('server_vmhwm_kb') or 0) / 1024, ' MB', 1)}. Uploads "
+      "stream to a staging file in 64 KB pieces and downloads stream from the file, so memory does not "
+      "grow with file size. " + errors_line(d))
+    w("")
 
 
 def server_windows(cap, tp, lat, fan, rest):
