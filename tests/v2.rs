@@ -18,6 +18,7 @@ en_ambos_almacenes!(
     twenty_concurrent_first_opens_of_one_pair_make_one_conversation,
     v1_and_v2_flows_share_one_server_and_the_shared_paths_answer_both,
     seen_marker_needs_a_message_of_that_conversation_and_moves_forward,
+    full_pages_of_history_carry_every_quote_and_reaction,
 );
 
 /// A server whose database has the v2 delta.
@@ -1000,4 +1001,53 @@ async fn a_self_chat_left_by_the_original_never_captures_other_users_chats() {
         (s, msg(&b)),
         (StatusCode::BAD_REQUEST, "No puedes chatear contigo mismo")
     );
+}
+
+async fn full_pages_of_history_carry_every_quote_and_reaction(v: Variante) {
+    let app = app_v2(v).await;
+    let primero = enviado(
+        &app,
+        ANA,
+        json!({"destinatario_id": BRUNO, "contenido": "m000"}),
+    )
+    .await;
+    let conv = segmento(&primero["conversacion_id"]);
+    for i in 1..=100 {
+        enviado(
+            &app,
+            if i % 2 == 0 { ANA } else { BRUNO },
+            json!({"conversacion_id": conv, "contenido": format!("m{i:03}"), "reply_to": primero["id"]}),
+        )
+        .await;
+    }
+    let ruta = format!("/api/chat/mensajes/{}/reaccion", segmento(&primero["id"]));
+    pedir(
+        &app,
+        Method::POST,
+        &ruta,
+        Some(BRUNO),
+        Some(json!({"emoji": "👍"})),
+    )
+    .await;
+    // v1: the newest 100 of 101, each with its quote; v2: the newest 50.
+    let (s, b) = app
+        .get(&format!("/api/chat/mensajes/{conv}"), Some(ANA))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["mensajes"].as_array().unwrap().len(), 100);
+    let h = historial(&app, ANA, BRUNO).await;
+    let mensajes = h["mensajes"].as_array().unwrap();
+    assert_eq!(mensajes.len(), 50);
+    assert!(
+        mensajes.iter().all(|m| m["reply_to_content"] == "m000"),
+        "{h}"
+    );
+    let (s, m) = app
+        .get(
+            &format!("/api/chat/mensajes/{}", segmento(&primero["id"])),
+            Some(ANA),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["mensaje"]["reacciones"], json!({"👍": 1}));
 }

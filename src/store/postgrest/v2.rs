@@ -28,7 +28,8 @@ impl PostgrestStore {
             return Ok(());
         }
         let t = e.tablas;
-        let citadas: Vec<&str> = mensajes
+        // Several messages often quote the same one: ask for each once.
+        let citadas: std::collections::BTreeSet<&str> = mensajes
             .iter()
             .filter_map(|m| m.extras.responde_a.as_ref().map(Id::as_str))
             .collect();
