@@ -22,8 +22,10 @@ async fn search_attachments_and_notifications_in_chromium() {
     let conv = app.conversacion(ANA, BRUNO).await;
     app.enviar(BRUNO, &conv, "¿te acuerdas de la canción perdida?")
         .await;
-    for i in 0..30 {
-        app.enviar(ANA, &conv, &format!("relleno {i}")).await;
+    // More than the page loads (100): jumping to the result loads older pages until it is shown.
+    for i in 0..130 {
+        let autor = if i % 2 == 0 { ANA } else { BRUNO };
+        app.enviar(autor, &conv, &format!("relleno {i}")).await;
     }
     let otra = app.conversacion(CARLA, BRUNO).await;
     let salida = std::env::var("TEST_OUTPUT")

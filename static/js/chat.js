@@ -21,6 +21,7 @@
   const DURACION_AVISO_MS = 4000;
   const MARGEN_FINAL_PX = 80;
   const ALTURA_MAXIMA_ENTRADA_PX = 160;
+  const MAX_PAGINAS_ANTERIORES = 50;      // como mucho 5.000 mensajes atrás al abrir un resultado
 
   const ESTADOS_CONEXION = {
     vivo: { texto: 'En vivo', detalle: 'Los mensajes llegan al instante' },
@@ -535,6 +536,29 @@
     return agregarMensajes([m]) === 1;
   }
 
+  /**
+   * La fila de un mensaje de la conversación abierta; si no está entre los mostrados, carga
+   * páginas anteriores (`antes=`) hasta encontrarlo o llegar al principio. Para abrir un
+   * resultado de búsqueda viejo.
+   */
+  async function filaCargandoAnteriores(mensajeId) {
+    const id = idActual();
+    const selector = '[data-id="' + CSS.escape(String(mensajeId)) + '"]';
+    for (let pagina = 0; pagina < MAX_PAGINAS_ANTERIORES; pagina++) {
+      const fila = dom.mensajes.querySelector(selector);
+      if (fila || estado.mensajes.length === 0 || id !== idActual()) return fila;
+      const antes = estado.mensajes[0].id;
+      const datos = await api('GET', '/api/chat/mensajes/' + encodeURIComponent(id) +
+        '?antes=' + encodeURIComponent(antes) + '&limite=100');
+      if (id !== idActual()) return null;
+      const lista = datos.mensajes || [];
+      if (lista.length === 0) return null;
+      lista.forEach(insertarMensaje);
+      actualizarRecibos();
+    }
+    return dom.mensajes.querySelector(selector);
+  }
+
   function elementoMensaje(m) {
     const propio = esPropio(m);
     const fila = crear('div', 'mensaje ' + (propio ? 'mensaje-propio' : 'mensaje-ajeno'));
@@ -1046,7 +1070,7 @@
         if (!c) return false;
         if (!mismoId(c.id, idActual())) await abrirConversacion(c);
         if (!existe(mensajeId)) return true;
-        const fila = dom.mensajes.querySelector('[data-id="' + CSS.escape(String(mensajeId)) + '"]');
+        const fila = await filaCargandoAnteriores(mensajeId);
         if (!fila) return false;
         dom.mensajes.querySelectorAll('.mensaje.resaltado').forEach((f) => f.classList.remove('resaltado'));
         fila.classList.add('resaltado');

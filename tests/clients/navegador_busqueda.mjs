@@ -66,7 +66,7 @@ async function escenario(ana, bruno, carla) {
   await ana.pagina.waitForSelector('.mensaje.resaltado');
   const resaltado = await ana.pagina.textContent('.mensaje.resaltado .burbuja-texto');
   afirmar(resaltado.includes('la canción perdida'), `resaltado: ${resaltado}`);
-  ok('search finds the accented word and jumps to the message, highlighted');
+  ok('search finds the accented word and jumps to the message (older than the page loaded), highlighted');
 
   // Attach an image; the other browser previews and downloads it.
   await bruno.pagina.evaluate((id) => window.weigenceChat.abrir(id), convAnaBruno);

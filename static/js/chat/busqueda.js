@@ -60,7 +60,7 @@ export function iniciarBusqueda() {
     boton.appendChild(texto);
     boton.addEventListener('click', async () => {
       const ok = await chat().abrir(r.conversacion_id, r.mensaje_id);
-      if (!ok) avisar('El mensaje ya no está entre los recientes de la conversación');
+      if (!ok) avisar('No se encontró el mensaje en la conversación');
     });
     li.appendChild(boton);
     return li;
