@@ -15,6 +15,44 @@ use crate::dominio::{
     Reaccion, Usuario,
 };
 
+/// Names of the chat tables of a table variant (CONTRACT.md §6), for both stores.
+#[derive(Clone, Copy, Debug)]
+pub struct Tablas {
+    /// Conversations.
+    pub conversaciones: &'static str,
+    /// Participants (with the read marker).
+    pub participantes: &'static str,
+    /// Messages.
+    pub mensajes: &'static str,
+    /// The v2 delta's reactions (optional, `sql/v2_delta.sql`).
+    pub reacciones: &'static str,
+    /// Attachments (optional, `sql/adjuntos.sql`).
+    pub adjuntos: &'static str,
+}
+
+impl Tablas {
+    /// The names for `variant`.
+    pub fn de(variant: crate::config::TableVariant) -> Tablas {
+        use crate::config::TableVariant;
+        match variant {
+            TableVariant::ChatPrefix => Tablas {
+                conversaciones: "chat_conversaciones",
+                participantes: "chat_participantes",
+                mensajes: "chat_mensajes",
+                reacciones: "chat_reacciones",
+                adjuntos: "chat_adjuntos",
+            },
+            TableVariant::ChatSuffix => Tablas {
+                conversaciones: "conversaciones_chat",
+                participantes: "participantes_chat",
+                mensajes: "mensajes_chat",
+                reacciones: "reacciones_chat",
+                adjuntos: "adjuntos_chat",
+            },
+        }
+    }
+}
+
 /// A storage failure, split by what the client should be told.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

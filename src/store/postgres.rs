@@ -15,7 +15,7 @@ use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::{
     Busqueda, ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado,
-    NuevoAdjunto, NuevoMensaje, StoreError, StoreResult,
+    NuevoAdjunto, NuevoMensaje, StoreError, StoreResult, Tablas,
 };
 use crate::config::TableVariant;
 use crate::dominio::{
@@ -385,39 +385,6 @@ fn describir(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => e.to_string(),
-    }
-}
-
-/// Names of the three chat tables of a variant.
-#[derive(Clone, Copy, Debug)]
-struct Tablas {
-    conversaciones: &'static str,
-    participantes: &'static str,
-    mensajes: &'static str,
-    /// The v2 delta's reactions table (optional).
-    reacciones: &'static str,
-    /// The attachments table of `sql/adjuntos.sql` (optional).
-    adjuntos: &'static str,
-}
-
-impl Tablas {
-    fn de(variant: TableVariant) -> Tablas {
-        match variant {
-            TableVariant::ChatPrefix => Tablas {
-                conversaciones: "chat_conversaciones",
-                participantes: "chat_participantes",
-                mensajes: "chat_mensajes",
-                reacciones: "chat_reacciones",
-                adjuntos: "chat_adjuntos",
-            },
-            TableVariant::ChatSuffix => Tablas {
-                conversaciones: "conversaciones_chat",
-                participantes: "participantes_chat",
-                mensajes: "mensajes_chat",
-                reacciones: "reacciones_chat",
-                adjuntos: "adjuntos_chat",
-            },
-        }
     }
 }
 

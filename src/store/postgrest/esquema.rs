@@ -11,7 +11,7 @@ use serde_json::json;
 use super::peticion::{Cliente, Fallo};
 use crate::config::TableVariant;
 use crate::dominio::{IdKind, IdKinds};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, Tablas};
 
 /// A missing table: 404 with `42P01` (PostgREST ≤ 12) or `PGRST205` (13 and later).
 const TABLA_AUSENTE: [&str; 2] = ["42P01", "PGRST205"];
@@ -21,42 +21,6 @@ const COLUMNA_AUSENTE: [&str; 2] = ["42703", "PGRST204"];
 const VALOR_INVALIDO: [&str; 3] = ["22P02", "22007", "22008"];
 /// An unknown function (or unknown argument names): 404 `PGRST202`.
 const FUNCION_AUSENTE: [&str; 1] = ["PGRST202"];
-
-/// Names of the three chat tables of a variant.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Tablas {
-    /// Conversations.
-    pub conversaciones: &'static str,
-    /// Participants (with the read marker).
-    pub participantes: &'static str,
-    /// Messages.
-    pub mensajes: &'static str,
-    /// The v2 delta's reactions (optional).
-    pub reacciones: &'static str,
-    /// The attachments of `sql/adjuntos.sql` (optional).
-    pub adjuntos: &'static str,
-}
-
-impl Tablas {
-    fn de(variante: TableVariant) -> Tablas {
-        match variante {
-            TableVariant::ChatPrefix => Tablas {
-                conversaciones: "chat_conversaciones",
-                participantes: "chat_participantes",
-                mensajes: "chat_mensajes",
-                reacciones: "chat_reacciones",
-                adjuntos: "chat_adjuntos",
-            },
-            TableVariant::ChatSuffix => Tablas {
-                conversaciones: "conversaciones_chat",
-                participantes: "participantes_chat",
-                mensajes: "mensajes_chat",
-                reacciones: "reacciones_chat",
-                adjuntos: "adjuntos_chat",
-            },
-        }
-    }
-}
 
 /// Optional columns the store reads or writes when they exist.
 const OPCIONALES_CONV: [&str; 7] = [
