@@ -5,7 +5,7 @@
 mod common;
 
 use common::{
-    ALMACEN, ANA, Almacen, BRUNO, CARLA, TestApp, TestDb, Variante, arrancar_con_registro,
+    ALMACEN, ANA, Almacen, BRUNO, CARLA, TestApp, TestDb, Variante, arrancar_con_registro, segmento,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -164,13 +164,6 @@ async fn only_members_now_see_results_and_never_deleted_messages(v: Variante) {
     let (s, b) = buscar(&app, BRUNO, "q=presupuesto").await;
     assert_eq!(s, StatusCode::OK);
     assert!(ids(&b).is_empty(), "{b}");
-}
-
-fn segmento(id: &Value) -> String {
-    match id {
-        Value::String(s) => s.clone(),
-        otro => otro.to_string(),
-    }
 }
 
 async fn sql_and_tsquery_syntax_in_the_query_are_harmless(v: Variante) {

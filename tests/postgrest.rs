@@ -560,10 +560,7 @@ async fn peticiones_por_ruta_v2() {
         let conv = m["conversacion_id"].clone();
         // The history then always holds a reply and a reaction.
         enviar(json!({"conversacion_id": conv, "contenido": "r", "reply_to": m["id"]})).await;
-        let id = match &m["id"] {
-            Value::String(s) => s.clone(),
-            otro => otro.to_string(),
-        };
+        let id = common::segmento(&m["id"]);
         peticiones_v2(
             &app,
             Method::POST,
@@ -573,75 +570,7 @@ async fn peticiones_por_ruta_v2() {
         )
         .await;
         let mut fila = Vec::new();
-        for (nombre, metodo, ruta, body) in [
-            ("GET users", Method::GET, "/api/chat/users".to_owned(), None),
-            (
-                "GET conversaciones",
-                Method::GET,
-                "/api/chat/conversaciones".to_owned(),
-                None,
-            ),
-            (
-                "GET history (existing chat)",
-                Method::GET,
-                format!("/api/chat/history/{BRUNO}"),
-                None,
-            ),
-            (
-                "POST send by rut",
-                Method::POST,
-                "/api/chat/send".to_owned(),
-                Some(json!({"destinatario_id": BRUNO, "contenido": "a"})),
-            ),
-            (
-                "POST send by conversation",
-                Method::POST,
-                "/api/chat/send".to_owned(),
-                Some(json!({"conversacion_id": conv, "contenido": "b"})),
-            ),
-            (
-                "POST send with reply_to",
-                Method::POST,
-                "/api/chat/send".to_owned(),
-                Some(json!({"conversacion_id": conv, "contenido": "c", "reply_to": m["id"]})),
-            ),
-            (
-                "GET mensajes/<message id>",
-                Method::GET,
-                format!("/api/chat/mensajes/{id}"),
-                None,
-            ),
-            (
-                "POST reaccion",
-                Method::POST,
-                format!("/api/chat/mensajes/{id}/reaccion"),
-                Some(json!({"emoji": "👍"})),
-            ),
-            (
-                "DELETE reaccion",
-                Method::DELETE,
-                format!("/api/chat/mensajes/{id}/reaccion"),
-                None,
-            ),
-            (
-                "POST fijar",
-                Method::POST,
-                format!("/api/chat/mensajes/{id}/fijar"),
-                None,
-            ),
-            (
-                "POST desfijar",
-                Method::POST,
-                format!("/api/chat/mensajes/{id}/desfijar"),
-                None,
-            ),
-            (
-                "DELETE mensaje",
-                Method::DELETE,
-                format!("/api/chat/mensajes/{id}"),
-                None,
-            ),
-        ] {
+        for (nombre, metodo, ruta, body) in common::rutas_v2(&m) {
             let (n, _) = peticiones_v2(&app, metodo, &ruta, ANA, body).await;
             fila.push((nombre, n));
         }

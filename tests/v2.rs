@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, respuesta};
+use common::{ANA, BRUNO, CARLA, TestApp, TestDb, Variante, respuesta, segmento};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -71,14 +71,6 @@ async fn enviado(app: &TestApp, yo: &str, body: Value) -> Value {
     let (s, b) = enviar(app, yo, body).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     b["mensaje"].clone()
-}
-
-/// The JSON form of an id in a path segment.
-fn segmento(id: &Value) -> String {
-    match id {
-        Value::String(s) => s.clone(),
-        otro => otro.to_string(),
-    }
 }
 
 fn msg(b: &Value) -> &str {
@@ -856,78 +848,8 @@ async fn every_v2_route_costs_a_constant_number_of_statements() {
             json!({"destinatario_id": BRUNO, "contenido": "medir"}),
         )
         .await;
-        let id = segmento(&m["id"]);
-        let conv = m["conversacion_id"].clone();
         let mut fila = Vec::new();
-        for (nombre, metodo, ruta, body) in [
-            ("GET users", Method::GET, "/api/chat/users".to_owned(), None),
-            (
-                "GET conversaciones",
-                Method::GET,
-                "/api/chat/conversaciones".to_owned(),
-                None,
-            ),
-            (
-                "GET history (existing chat)",
-                Method::GET,
-                format!("/api/chat/history/{BRUNO}"),
-                None,
-            ),
-            (
-                "POST send by rut",
-                Method::POST,
-                "/api/chat/send".to_owned(),
-                Some(json!({"destinatario_id": BRUNO, "contenido": "a"})),
-            ),
-            (
-                "POST send by conversation",
-                Method::POST,
-                "/api/chat/send".to_owned(),
-                Some(json!({"conversacion_id": conv, "contenido": "b"})),
-            ),
-            (
-                "POST send with reply_to",
-                Method::POST,
-                "/api/chat/send".to_owned(),
-                Some(json!({"conversacion_id": conv, "contenido": "c", "reply_to": m["id"]})),
-            ),
-            (
-                "GET mensajes/<message id>",
-                Method::GET,
-                format!("/api/chat/mensajes/{id}"),
-                None,
-            ),
-            (
-                "POST reaccion",
-                Method::POST,
-                format!("/api/chat/mensajes/{id}/reaccion"),
-                Some(json!({"emoji": "👍"})),
-            ),
-            (
-                "DELETE reaccion",
-                Method::DELETE,
-                format!("/api/chat/mensajes/{id}/reaccion"),
-                None,
-            ),
-            (
-                "POST fijar",
-                Method::POST,
-                format!("/api/chat/mensajes/{id}/fijar"),
-                None,
-            ),
-            (
-                "POST desfijar",
-                Method::POST,
-                format!("/api/chat/mensajes/{id}/desfijar"),
-                None,
-            ),
-            (
-                "DELETE mensaje",
-                Method::DELETE,
-                format!("/api/chat/mensajes/{id}"),
-                None,
-            ),
-        ] {
+        for (nombre, metodo, ruta, body) in common::rutas_v2(&m) {
             fila.push((nombre, sentencias(&app, metodo, &ruta, ANA, body).await));
         }
         medidas.push(fila);

@@ -734,3 +734,88 @@ pub fn ejecutar(programa: &str, args: &[&str]) {
         "{programa} {args:?} failed:\n{texto}"
     );
 }
+
+/// A message id or conversation id (JSON) as a path segment.
+pub fn segmento(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        otro => otro.to_string(),
+    }
+}
+
+/// Every v2 route, as (name, method, path, body), acting on message `m` (a v2 message JSON) of
+/// Ana's chat with Bruno: what the statement and request counts measure on each store.
+pub fn rutas_v2(m: &Value) -> Vec<(&'static str, reqwest::Method, String, Option<Value>)> {
+    use reqwest::Method;
+    let id = segmento(&m["id"]);
+    let conv = m["conversacion_id"].clone();
+    vec![
+        ("GET users", Method::GET, "/api/chat/users".to_owned(), None),
+        (
+            "GET conversaciones",
+            Method::GET,
+            "/api/chat/conversaciones".to_owned(),
+            None,
+        ),
+        (
+            "GET history (existing chat)",
+            Method::GET,
+            format!("/api/chat/history/{BRUNO}"),
+            None,
+        ),
+        (
+            "POST send by rut",
+            Method::POST,
+            "/api/chat/send".to_owned(),
+            Some(json!({"destinatario_id": BRUNO, "contenido": "a"})),
+        ),
+        (
+            "POST send by conversation",
+            Method::POST,
+            "/api/chat/send".to_owned(),
+            Some(json!({"conversacion_id": conv, "contenido": "b"})),
+        ),
+        (
+            "POST send with reply_to",
+            Method::POST,
+            "/api/chat/send".to_owned(),
+            Some(json!({"conversacion_id": conv, "contenido": "c", "reply_to": m["id"]})),
+        ),
+        (
+            "GET mensajes/<message id>",
+            Method::GET,
+            format!("/api/chat/mensajes/{id}"),
+            None,
+        ),
+        (
+            "POST reaccion",
+            Method::POST,
+            format!("/api/chat/mensajes/{id}/reaccion"),
+            Some(json!({"emoji": "👍"})),
+        ),
+        (
+            "DELETE reaccion",
+            Method::DELETE,
+            format!("/api/chat/mensajes/{id}/reaccion"),
+            None,
+        ),
+        (
+            "POST fijar",
+            Method::POST,
+            format!("/api/chat/mensajes/{id}/fijar"),
+            None,
+        ),
+        (
+            "POST desfijar",
+            Method::POST,
+            format!("/api/chat/mensajes/{id}/desfijar"),
+            None,
+        ),
+        (
+            "DELETE mensaje",
+            Method::DELETE,
+            format!("/api/chat/mensajes/{id}"),
+            None,
+        ),
+    ]
+}
