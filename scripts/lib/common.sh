@@ -284,7 +284,11 @@ ENV
 postgrest_pause() {
     local dir=$1
     if [ -f "$dir/postgrest.pid" ]; then
-        kill "$(cat "$dir/postgrest.pid")" 2>/dev/null || true
+        local pid
+        pid=$(cat "$dir/postgrest.pid")
+        kill "$pid" 2>/dev/null || true
+        # Gone, not just told to go: a request right after must find no PostgREST.
+        for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
         rm -f "$dir/postgrest.pid"
     fi
 }
