@@ -22,14 +22,23 @@ use crate::service::{Actor, Envio, ErrorChat};
 /// adapter the result is the adapter's initialisation, which the caller awaits.
 pub fn registrar<A: Adapter + DefinedAdapter>(io: &SocketIo<A>, ctx: Arc<Contexto>) -> A::InitRes {
     let para_middleware = ctx.clone();
+    // socketioxide sends CONNECT before it spawns the connect handler, so a client's first
+    // event can beat that handler: the events are registered by the middleware instead.
     let autenticar = move |s: SocketRef<A>, io: SocketIo<A>| {
         let ctx = para_middleware.clone();
-        async move { autenticar(&ctx, &s, &io).await }
+        async move {
+            let actor = autenticar(&ctx, &s, &io).await?;
+            preparar(&ctx, &s, actor);
+            Ok::<(), Rechazo>(())
+        }
     };
     let al_conectar =
-        move |s: SocketRef<A>, io: SocketIo<A>, Extension(actor): Extension<Actor>| {
+        move |s: SocketRef<A>,
+              io: SocketIo<A>,
+              Extension(actor): Extension<Actor>,
+              Extension(SpanSocket(span)): Extension<SpanSocket>| {
             let ctx = ctx.clone();
-            async move { conectar(ctx, s, io, actor).await }
+            async move { conectar(ctx, s, io, actor, span).await }
         };
     io.ns("/", al_conectar.with(autenticar))
 }
@@ -51,7 +60,7 @@ async fn autenticar<A: Adapter>(
     ctx: &Contexto,
     s: &SocketRef<A>,
     io: &SocketIo<A>,
-) -> Result<(), Rechazo> {
+) -> Result<Actor, Rechazo> {
     let sesion = ctx
         .codec
         .desde_cabeceras(&s.req_parts().headers, &ctx.cookies);
@@ -75,26 +84,23 @@ async fn autenticar<A: Adapter>(
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "no se pudo contar los sockets del usuario"),
     }
-    s.extensions.insert(actor);
-    Ok(())
+    Ok(actor)
 }
 
-/// Counts an event received from a client.
-pub(super) fn recibido(evento: &str, generacion: &'static str) {
-    metricas::contar(&EVENTOS, &[("event", evento), ("generacion", generacion)]);
-}
+/// The span every line of a socket's handlers is logged in (it carries the handshake's request id).
+#[derive(Clone)]
+struct SpanSocket(tracing::Span);
 
-async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<A>, actor: Actor) {
-    // Every line the socket's handlers log carries its handshake's request id.
+/// Before CONNECT is sent: the socket's user room and every event handler of the enabled
+/// generations, so nothing the client sends once connected can find them missing.
+fn preparar<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, actor: Actor) {
     let span = span_socket(&s.req_parts().headers, &s.id);
-    metricas::contar(&HANDSHAKES, &[("result", "accepted"), ("reason", "ok")]);
-    span.in_scope(|| tracing::info!(usuario = %actor.rut, "socket conectado"));
     s.join(sala_usuario(&actor.rut));
     if ctx.generaciones.v2 {
-        super::eventos_v2::registrar(&ctx, &s, &actor, &span);
+        super::eventos_v2::registrar(ctx, s, &span);
     }
     if ctx.generaciones.v1 {
-        registrar_v1(&ctx, &s, &span);
+        registrar_v1(ctx, s, &span);
     }
     let (c, sp) = (ctx.clone(), span.clone());
     s.on_disconnect(
@@ -104,6 +110,35 @@ async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<
                 .instrument(sp.clone())
         },
     );
+    s.extensions.insert(actor);
+    s.extensions.insert(SpanSocket(span));
+}
+
+/// Counts an event received from a client.
+pub(super) fn recibido(evento: &str, generacion: &'static str) {
+    metricas::contar(&EVENTOS, &[("event", evento), ("generacion", generacion)]);
+}
+
+/// Once connected: each enabled generation's greeting, then the presence announcement.
+async fn conectar<A: Adapter>(
+    ctx: Arc<Contexto>,
+    s: SocketRef<A>,
+    io: SocketIo<A>,
+    actor: Actor,
+    span: tracing::Span,
+) {
+    metricas::contar(&HANDSHAKES, &[("result", "accepted"), ("reason", "ok")]);
+    span.in_scope(|| tracing::info!(usuario = %actor.rut, "socket conectado"));
+    if ctx.generaciones.v2 {
+        emitir(&s, "ws_connected", &json!({"usuario_id": actor.rut}));
+    }
+    if ctx.generaciones.v1 {
+        emitir(
+            &s,
+            "conectado",
+            &json!({"mensaje": "Conectado al chat en tiempo real"}),
+        );
+    }
     anunciar_presencia(&ctx, &io, &actor.rut, &s, true)
         .instrument(span)
         .await;
@@ -111,12 +146,6 @@ async fn conectar<A: Adapter>(ctx: Arc<Contexto>, s: SocketRef<A>, io: SocketIo<
 
 /// The v1 events of one socket; their handlers log inside `span`.
 fn registrar_v1<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, span: &tracing::Span) {
-    emitir(
-        s,
-        "conectado",
-        &json!({"mensaje": "Conectado al chat en tiempo real"}),
-    );
-
     let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "unirse_conversacion",

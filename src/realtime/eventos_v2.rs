@@ -17,14 +17,8 @@ use crate::operacion::V2;
 use crate::operacion::metricas::{self, LATENCIA_ACK, MENSAJES};
 use crate::service::{Actor, Envio, ErrorChat};
 
-/// Greets a new socket and registers its v2 events; their handlers log inside `span`.
-pub fn registrar<A: Adapter>(
-    ctx: &Arc<Contexto>,
-    s: &SocketRef<A>,
-    actor: &Actor,
-    span: &tracing::Span,
-) {
-    emitir(s, "ws_connected", &json!({"usuario_id": actor.rut}));
+/// Registers the v2 events of one socket; their handlers log inside `span`.
+pub fn registrar<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, span: &tracing::Span) {
     let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "join",
