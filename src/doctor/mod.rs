@@ -92,6 +92,22 @@ pub struct Pieza {
 }
 
 impl Pieza {
+    /// The v2 delta (sql/v2_delta.sql): present when nothing of it is `faltan`; `comando` adds it.
+    pub fn delta_v2(tablas: [&str; 3], faltan: &[String], comando: &'static str) -> Pieza {
+        let [conv, _, msg] = tablas;
+        Pieza {
+            nombre: "v2 delta",
+            generacion: "v2",
+            presente: faltan.is_empty(),
+            detalle: if faltan.is_empty() {
+                format!("reactions, {conv}.mensaje_fijado_id, {msg}.reply_to (sql/v2_delta.sql)")
+            } else {
+                format!("lacks {} (sql/v2_delta.sql)", faltan.join(", "))
+            },
+            comando,
+        }
+    }
+
     /// The report line: ok when present; missing when a generation `servidas` serves uses it
     /// (`API_GENERATIONS`); info otherwise.
     pub fn comprobacion(&self, servidas: Generaciones) -> Comprobacion {

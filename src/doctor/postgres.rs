@@ -284,17 +284,7 @@ async fn piezas(cliente: &Client, r: &ResumenEsquema) -> Result<Vec<Pieza>, Stri
             },
             comando: MIGRAR,
         },
-        Pieza {
-            nombre: "v2 delta",
-            generacion: "v2",
-            presente: r.faltan_v2.is_empty(),
-            detalle: if r.faltan_v2.is_empty() {
-                format!("reactions, {conv}.mensaje_fijado_id, {msg}.reply_to (sql/v2_delta.sql)")
-            } else {
-                format!("lacks {} (sql/v2_delta.sql)", r.faltan_v2.join(", "))
-            },
-            comando: MIGRAR,
-        },
+        Pieza::delta_v2(r.tablas, &r.faltan_v2, MIGRAR),
         Pieza {
             nombre: "search: accent folding and mute",
             generacion: "propia",

@@ -176,17 +176,7 @@ fn piezas(r: &ResumenPostgrest) -> Vec<Pieza> {
             ),
             comando: FUNCIONES,
         },
-        Pieza {
-            nombre: "v2 delta",
-            generacion: "v2",
-            presente: r.faltan_v2.is_empty(),
-            detalle: if r.faltan_v2.is_empty() {
-                format!("reactions table, {conv}.mensaje_fijado_id, {msg}.reply_to")
-            } else {
-                format!("lacks {} (sql/v2_delta.sql)", r.faltan_v2.join(", "))
-            },
-            comando: DELTA_V2,
-        },
+        Pieza::delta_v2(r.tablas, &r.faltan_v2, DELTA_V2),
         Pieza {
             nombre: "v2 SQL functions",
             generacion: "v2",
