@@ -221,7 +221,7 @@ async fn indices(cliente: &Client) -> Result<Vec<Indice>, String> {
 }
 
 async fn piezas(cliente: &Client, r: &ResumenEsquema) -> Result<Vec<Pieza>, String> {
-    let [conv, part, msg] = r.tablas;
+    let [_, part, msg] = r.tablas;
     let indices = indices(cliente).await?;
     let con_prefijo = |tabla: &str, prefijo: &[&str]| {
         indices
