@@ -287,6 +287,7 @@ function almacenados({ pagina }, conversacion) {
 async function tecladoPropio(ana) {
   await iniciarSesion(ana, 'ana@weigence.cl');
   const { pagina } = ana;
+  await pagina.waitForFunction(() => window.weigenceChat); // los módulos de la página cargaron
   afirmar(await pagina.evaluate(() => document.getElementById('input-mensaje').tagName) === 'TEXTAREA',
     'nuestro chat.js no cambió #input-mensaje por un área de texto');
   await pagina.click('#btn-nuevo-chat');

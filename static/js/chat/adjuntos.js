@@ -11,6 +11,7 @@ const porMensaje = new Map();
 let conversacionCargada = null;
 let recarga = null;
 
+/** El botón 📎, la subida con progreso y los adjuntos de cada mensaje mostrado. */
 export function iniciarAdjuntos() {
   const formulario = document.getElementById('form-enviar-mensaje');
   const mensajes = document.getElementById('mensajes-contenedor');

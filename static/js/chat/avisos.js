@@ -6,6 +6,7 @@
  */
 import { api, avisar, chat, crear } from './comun.js';
 
+/** Avisos del navegador de los mensajes que llegan y el silencio por conversación. */
 export async function iniciarAvisos() {
   const sesion = document.querySelector('.sesion');
   if ('Notification' in window && Notification.permission === 'default') {

@@ -7,6 +7,7 @@ import { api, avisar, chat, crear } from './comun.js';
 
 const ESPERA_TECLEO_MS = 300;
 
+/** El campo de búsqueda de mensajes y sus resultados, que abren el mensaje en su conversación. */
 export function iniciarBusqueda() {
   const acciones = document.querySelector('.barra-acciones');
   const caja = crear('div', 'busqueda-mensajes');
