@@ -16,6 +16,9 @@ BEGIN
             -- "My conversations" and participant checks.
             EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (usuario_id, conversacion_id)', v || '_usuario_idx', v);
             EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (conversacion_id)', v || '_conv_idx', v);
+            -- The other members of each conversation in the conversation list, read from the
+            -- index alone (index-only scan) in rut order.
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (conversacion_id, usuario_id)', v || '_conv_usuario_idx', v);
         END IF;
     END LOOP;
 END $$;

@@ -18,6 +18,7 @@ en_ambos_almacenes!(
     mensajes_returns_the_newest_100_in_order_and_pages_back,
     unread_counts_follow_the_read_marker_which_only_moves_forward,
     conversaciones_lists_most_recent_activity_first,
+    a_group_lists_every_other_member_by_rut_and_a_lost_marker_counts_everything,
     sql_metacharacters_are_stored_verbatim,
 );
 
@@ -695,6 +696,72 @@ async fn conversaciones_lists_most_recent_activity_first(v: Variante) {
     ] {
         assert!(c[clave].is_string(), "{clave}: {c}");
     }
+}
+
+async fn a_group_lists_every_other_member_by_rut_and_a_lost_marker_counts_everything(v: Variante) {
+    let app = TestApp::nueva(v).await;
+    let (conv, part, _) = v.tablas();
+    let creadas = app
+        .contar(&format!(
+            "WITH g AS (INSERT INTO {conv} (nombre, es_grupal) VALUES ('Equipo', true) RETURNING id), \
+                  m AS (INSERT INTO {part} (conversacion_id, usuario_id) \
+                        SELECT g.id, x FROM g, unnest(ARRAY['44444444-4', '{BRUNO}', '{ANA}', '{CARLA}']) x) \
+             SELECT count(*) FROM g"
+        ))
+        .await;
+    assert_eq!(creadas, 1);
+    let (_, lista) = app.get("/api/chat/conversaciones", Some(BRUNO)).await;
+    let grupo = lista["conversaciones"][0].clone();
+    let id = grupo["id"].as_str().unwrap().to_owned();
+    assert_eq!(grupo["nombre"], json!("Equipo"));
+    assert_eq!(grupo["es_grupal"], json!(true));
+    let otros: Vec<&Value> = grupo["participantes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["id"])
+        .collect();
+    assert_eq!(
+        otros,
+        [&json!(ANA), &json!(CARLA), &json!("44444444-4")],
+        "everyone but the caller, by rut"
+    );
+    assert_eq!(grupo["participantes"][2]["nombre"], json!("Diego Rojas"));
+
+    for texto in ["uno", "dos", "tres"] {
+        app.enviar(ANA, &id, texto).await;
+    }
+    app.enviar(CARLA, &id, "cuatro").await;
+    app.enviar(BRUNO, &id, "mío").await;
+    assert_eq!(
+        no_leidos(&app, BRUNO, &id).await,
+        4,
+        "every member's messages"
+    );
+    app.post(
+        "/api/chat/mensaje/marcar-leido",
+        Some(BRUNO),
+        json!({"conversacion_id": id}),
+    )
+    .await;
+    assert_eq!(no_leidos(&app, BRUNO, &id).await, 0);
+    // A marker that no longer names a message (a row deleted outside the service, or a date
+    // before every message) counts every message from others again.
+    let perdida = match v {
+        Variante::Live => "-1",
+        Variante::Migration => "'2000-01-01'",
+    };
+    app.contar(&format!(
+        "WITH u AS (UPDATE {part} SET ultimo_mensaje_leido = {perdida} \
+           WHERE usuario_id = '{BRUNO}' RETURNING 1) SELECT count(*) FROM u"
+    ))
+    .await;
+    assert_eq!(no_leidos(&app, BRUNO, &id).await, 4);
+    let (_, lista) = app.get("/api/chat/conversaciones", Some(BRUNO)).await;
+    assert_eq!(
+        lista["conversaciones"][0]["ultimo_mensaje"]["contenido"],
+        json!("mío")
+    );
 }
 
 async fn sql_metacharacters_are_stored_verbatim(v: Variante) {

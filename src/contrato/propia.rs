@@ -15,10 +15,10 @@ use crate::service::PaginaBusqueda;
 /// as text, highlighted: the excerpt is never HTML).
 #[derive(Object, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct TrozoFragmento {
-    /// The text of this piece.
-    pub texto: String,
     /// Whether it is a matched word.
     pub resaltado: bool,
+    /// The text of this piece.
+    pub texto: String,
 }
 
 /// Splits an excerpt marked by the store into pieces.
@@ -57,20 +57,20 @@ pub fn trozos(fragmento: &str) -> Vec<TrozoFragmento> {
 /// One search result.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct ResultadoBusqueda {
-    /// The message's id (open the conversation scrolled to it).
-    pub mensaje_id: Value,
     /// Its conversation's id.
     pub conversacion_id: Value,
+    /// Send time, ISO 8601.
+    pub fecha_envio: String,
+    /// An excerpt with the matched words marked.
+    pub fragmento: Vec<TrozoFragmento>,
+    /// The message's id (open the conversation scrolled to it).
+    pub mensaje_id: Value,
+    /// Relevance (results come best first).
+    pub rango: f64,
     /// Its author's rut.
     pub usuario_id: String,
     /// Its author's name.
     pub usuario_nombre: String,
-    /// Send time, ISO 8601.
-    pub fecha_envio: String,
-    /// Relevance (results come best first).
-    pub rango: f64,
-    /// An excerpt with the matched words marked.
-    pub fragmento: Vec<TrozoFragmento>,
 }
 
 impl From<&Coincidencia> for ResultadoBusqueda {
@@ -90,14 +90,14 @@ impl From<&Coincidencia> for ResultadoBusqueda {
 /// `GET /api/chat/buscar` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct Resultados {
-    /// Always true.
-    pub success: bool,
-    /// This page of results, best first.
-    pub resultados: Vec<ResultadoBusqueda>,
     /// Results skipped before this page.
     pub desde: i64,
     /// Whether another page follows (ask with `desde` + the number of results).
     pub hay_mas: bool,
+    /// This page of results, best first.
+    pub resultados: Vec<ResultadoBusqueda>,
+    /// Always true.
+    pub success: bool,
 }
 
 impl From<&PaginaBusqueda> for Resultados {
@@ -114,24 +114,24 @@ impl From<&PaginaBusqueda> for Resultados {
 /// An attachment's metadata.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct AdjuntoJson {
+    /// Its conversation.
+    pub conversacion_id: Value,
+    /// Whether it is an image (show a preview).
+    pub es_imagen: bool,
     /// The attachment's id.
     pub id: i64,
     /// The message that carries it.
     pub mensaje_id: Value,
-    /// Its conversation.
-    pub conversacion_id: Value,
-    /// File name (sanitized).
-    pub nombre: String,
-    /// Media type, decided from the bytes.
-    pub tipo: String,
-    /// Size in bytes.
-    pub tamano: i64,
-    /// Whether it is an image (show a preview).
-    pub es_imagen: bool,
-    /// Where to download it (members only).
-    pub url: String,
     /// Where its PNG thumbnail is (images that could be decoded), else null.
     pub miniatura_url: Nulable<String>,
+    /// File name (sanitized).
+    pub nombre: String,
+    /// Size in bytes.
+    pub tamano: i64,
+    /// Media type, decided from the bytes.
+    pub tipo: String,
+    /// Where to download it (members only).
+    pub url: String,
 }
 
 impl From<&Adjunto> for AdjuntoJson {
@@ -157,12 +157,12 @@ impl From<&Adjunto> for AdjuntoJson {
 /// `POST /api/chat/conversaciones/{id}/adjuntos` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct AdjuntoSubido {
-    /// Always true.
-    pub success: bool,
-    /// The message that carries the file (as `POST /api/chat/mensaje/enviar` returns it).
-    pub mensaje: MensajeJson,
     /// The attachment.
     pub adjunto: AdjuntoJson,
+    /// The message that carries the file (as `POST /api/chat/mensaje/enviar` returns it).
+    pub mensaje: MensajeJson,
+    /// Always true.
+    pub success: bool,
 }
 
 impl AdjuntoSubido {
@@ -179,10 +179,10 @@ impl AdjuntoSubido {
 /// `GET /api/chat/conversaciones/{id}/adjuntos` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct ListaAdjuntos {
-    /// Always true.
-    pub success: bool,
     /// The conversation's attachments, oldest first.
     pub adjuntos: Vec<AdjuntoJson>,
+    /// Always true.
+    pub success: bool,
 }
 
 /// `PUT /api/chat/conversaciones/{id}/silencio` body.
@@ -195,10 +195,10 @@ pub struct SilencioBody {
 /// The conversations the caller has muted.
 #[derive(Object, Serialize, Debug)]
 pub struct Silenciadas {
-    /// Always true.
-    pub success: bool,
     /// Ids of the muted conversations.
     pub silenciadas: Vec<Value>,
+    /// Always true.
+    pub success: bool,
 }
 
 impl Silenciadas {

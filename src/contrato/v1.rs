@@ -12,20 +12,20 @@ use crate::dominio::{Conversacion, Mensaje, Usuario};
 /// A user as the chat lists it.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct UsuarioJson {
-    /// `rut_usuario`.
-    pub id: String,
-    /// Name (`"Usuario"` when unknown).
-    pub nombre: String,
     /// Always `""` (the table has no surname).
     pub apellido: String,
-    /// Same as `nombre`.
-    pub nombre_completo: String,
     /// `correo`.
     pub email: String,
-    /// `rol`.
-    pub rol: String,
+    /// `rut_usuario`.
+    pub id: String,
     /// First two letters of the name, upper-cased.
     pub iniciales: String,
+    /// Name (`"Usuario"` when unknown).
+    pub nombre: String,
+    /// Same as `nombre`.
+    pub nombre_completo: String,
+    /// `rol`.
+    pub rol: String,
 }
 
 impl From<&Usuario> for UsuarioJson {
@@ -52,16 +52,16 @@ pub struct ListaUsuarios {
 /// A message's author.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct AutorJson {
+    /// Always `""`.
+    pub apellido: String,
+    /// `correo`, `""` when unknown.
+    pub email: String,
     /// `rut_usuario`.
     pub id: String,
     /// Name (`"Usuario"` when unknown).
     pub nombre: String,
-    /// Always `""`.
-    pub apellido: String,
     /// Same as `nombre`.
     pub nombre_completo: String,
-    /// `correo`, `""` when unknown.
-    pub email: String,
     /// `rol`, `""` when unknown.
     pub rol: String,
 }
@@ -82,22 +82,22 @@ impl From<&Usuario> for AutorJson {
 /// A stored message, the same for every viewer: the `mensaje_recibido` event's payload.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct MensajeBase {
-    /// Message id: a number for integer columns, a string for uuid columns.
-    pub id: Value,
-    /// Conversation id, as a string.
-    pub conversacion_id: String,
-    /// Author's rut.
-    pub usuario_id: String,
     /// Text.
     pub contenido: String,
-    /// Send time (ISO 8601).
-    pub fecha_envio: String,
+    /// Conversation id, as a string.
+    pub conversacion_id: String,
     /// Edited flag.
     pub editado: bool,
     /// Deleted flag.
     pub eliminado: bool,
+    /// Send time (ISO 8601).
+    pub fecha_envio: String,
+    /// Message id: a number for integer columns, a string for uuid columns.
+    pub id: Value,
     /// The author.
     pub usuario: AutorJson,
+    /// Author's rut.
+    pub usuario_id: String,
 }
 
 impl From<&Mensaje> for MensajeBase {
@@ -116,16 +116,36 @@ impl From<&Mensaje> for MensajeBase {
 }
 
 /// A message as one viewer sees it (`M` in the contract).
-#[derive(Object, Serialize, Clone, Debug)]
+#[derive(Object, Clone, Debug)]
 pub struct MensajeJson {
     /// The message.
     #[oai(flatten)]
-    #[serde(flatten)]
     pub mensaje: MensajeBase,
     /// Whether the viewer wrote it (read by the floating widget).
     pub es_mio: bool,
     /// Same as `es_mio` (read by chat.js).
     pub es_propio: bool,
+}
+
+/// The flattened keys in the same sorted order as every other shape (see [`crate::contrato`]),
+/// written by hand because serde's `flatten` would put the viewer's two flags last.
+impl Serialize for MensajeJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = &self.mensaje;
+        let mut e = s.serialize_struct("MensajeJson", 10)?;
+        e.serialize_field("contenido", &m.contenido)?;
+        e.serialize_field("conversacion_id", &m.conversacion_id)?;
+        e.serialize_field("editado", &m.editado)?;
+        e.serialize_field("eliminado", &m.eliminado)?;
+        e.serialize_field("es_mio", &self.es_mio)?;
+        e.serialize_field("es_propio", &self.es_propio)?;
+        e.serialize_field("fecha_envio", &m.fecha_envio)?;
+        e.serialize_field("id", &m.id)?;
+        e.serialize_field("usuario", &m.usuario)?;
+        e.serialize_field("usuario_id", &m.usuario_id)?;
+        e.end()
+    }
 }
 
 impl MensajeJson {
@@ -157,41 +177,41 @@ pub struct MensajeEnviado {
 /// A conversation's newest message, in the conversation list.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct UltimoMensajeJson {
-    /// Message id.
-    pub id: Value,
     /// Text.
     pub contenido: String,
-    /// Send time.
-    pub fecha_envio: String,
-    /// Author's rut.
-    pub usuario_id: String,
     /// Edited flag.
     pub editado: bool,
+    /// Send time.
+    pub fecha_envio: String,
+    /// Message id.
+    pub id: Value,
+    /// Author's rut.
+    pub usuario_id: String,
 }
 
 /// A conversation (`C` in the contract), as one participant sees it.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct ConversacionJson {
-    /// Conversation id, as a string.
-    pub id: String,
-    /// Group name; null for 1:1.
-    pub nombre: Nulable<String>,
     /// Group flag.
     pub es_grupal: bool,
-    /// The other participants.
-    pub participantes: Vec<UsuarioJson>,
-    /// Newest message, or null.
-    pub ultimo_mensaje: Nulable<UltimoMensajeJson>,
-    /// Unread messages from others.
-    pub no_leidos: i64,
-    /// Same as `no_leidos`.
-    pub mensajes_no_leidos: i64,
     /// Creation time.
     pub fecha_creacion: Nulable<String>,
-    /// Time of the last message.
-    pub ultimo_mensaje_timestamp: Nulable<String>,
+    /// Conversation id, as a string.
+    pub id: String,
+    /// Same as `no_leidos`.
+    pub mensajes_no_leidos: i64,
+    /// Unread messages from others.
+    pub no_leidos: i64,
+    /// Group name; null for 1:1.
+    pub nombre: Nulable<String>,
+    /// The other participants.
+    pub participantes: Vec<UsuarioJson>,
     /// Time of the last activity.
     pub ultima_actualizacion: Nulable<String>,
+    /// Newest message, or null.
+    pub ultimo_mensaje: Nulable<UltimoMensajeJson>,
+    /// Time of the last message.
+    pub ultimo_mensaje_timestamp: Nulable<String>,
 }
 
 impl From<&Conversacion> for ConversacionJson {
@@ -247,27 +267,27 @@ pub struct CrearConversacionBody {
 /// The created or found conversation.
 #[derive(Object, Serialize, Debug)]
 pub struct ConversacionBreve {
+    /// Whether this call created it.
+    pub creado: bool,
+    /// Always false for 1:1.
+    pub es_grupal: bool,
     /// Conversation id, as a string.
     pub id: String,
     /// Always null for 1:1.
     pub nombre: Nulable<String>,
-    /// Always false for 1:1.
-    pub es_grupal: bool,
-    /// Whether this call created it.
-    pub creado: bool,
 }
 
 /// `POST /api/chat/conversacion/crear` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct ConversacionCreadaJson {
-    /// Always true.
-    pub success: bool,
-    /// Conversation id, as a string.
-    pub conversacion_id: String,
     /// The conversation.
     pub conversacion: ConversacionBreve,
+    /// Conversation id, as a string.
+    pub conversacion_id: String,
     /// Human-readable outcome.
     pub mensaje: String,
+    /// Always true.
+    pub success: bool,
 }
 
 /// `POST /api/chat/mensaje/enviar` body.
@@ -293,10 +313,10 @@ pub struct MarcarLeidoBody {
 /// `GET /api/usuarios/conectados` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct Conectados {
-    /// Always true.
-    pub success: bool,
     /// Ruts of the users online (a live socket, or a heartbeat in the last 45 s).
     pub conectados: Vec<String>,
+    /// Always true.
+    pub success: bool,
     /// Number of users online.
     pub total: usize,
 }

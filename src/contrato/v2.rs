@@ -27,12 +27,12 @@ pub fn texto_error(e: &ErrorChat) -> String {
 pub struct UsuarioV2 {
     /// `rut_usuario`.
     pub id: String,
+    /// A live socket or a recent heartbeat.
+    pub is_online: bool,
     /// Name (`"Usuario"` when unknown).
     pub nombre: String,
     /// `rol`.
     pub rol: String,
-    /// A live socket or a recent heartbeat.
-    pub is_online: bool,
     /// Last activity; always null (presence is live, not recorded).
     pub ultima_actividad: Nulable<String>,
 }
@@ -62,12 +62,12 @@ pub struct ListaUsuariosV2 {
 /// The other member of a conversation in the v2 list.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct OtroMiembro {
-    /// `rut_usuario`.
-    pub rut_usuario: String,
     /// Name.
     pub nombre: String,
     /// `rol`.
     pub rol: String,
+    /// `rut_usuario`.
+    pub rut_usuario: String,
 }
 
 /// A conversation in the v2 list (`lista`).
@@ -75,16 +75,16 @@ pub struct OtroMiembro {
 pub struct ConversacionV2 {
     /// Conversation id (a number for integer ids).
     pub conversacion_id: Value,
-    /// The other member (the first, for groups).
-    pub usuario: OtroMiembro,
-    /// Text of the newest message, `""` when none.
-    pub ultimo_mensaje: String,
     /// Send time of the newest message.
     pub fecha: Nulable<String>,
-    /// Messages from others after the caller's read marker.
-    pub unread: i64,
     /// Whether the other member is online.
     pub is_online: bool,
+    /// Text of the newest message, `""` when none.
+    pub ultimo_mensaje: String,
+    /// Messages from others after the caller's read marker.
+    pub unread: i64,
+    /// The other member (the first, for groups).
+    pub usuario: OtroMiembro,
 }
 
 impl ConversacionV2 {
@@ -125,22 +125,24 @@ pub struct AutorV2 {
 /// reactions.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct MensajeV2 {
-    /// Message id.
-    pub id: Value,
-    /// Conversation id (a number for integer ids).
-    pub conversacion_id: Value,
-    /// Author's rut.
-    pub usuario_id: String,
     /// Text.
     pub contenido: String,
-    /// Send time (ISO 8601).
-    pub fecha_envio: String,
+    /// Conversation id (a number for integer ids).
+    pub conversacion_id: Value,
     /// Edited flag.
     pub editado: bool,
-    /// The author.
-    pub usuario: AutorV2,
-    /// The author's name (read by the widget).
-    pub usuario_nombre: String,
+    /// Send time (ISO 8601).
+    pub fecha_envio: String,
+    /// Message id.
+    pub id: Value,
+    /// The viewer's own reactions (absent in room broadcasts, which have no single viewer).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mis_reacciones: Option<Vec<String>>,
+    /// Every reaction: emoji → count.
+    pub reacciones: BTreeMap<String, i64>,
+    /// The viewer's own reaction, else the latest one, else null (the widget shows one).
+    pub reaction: Nulable<String>,
     /// Id of the message it replies to, or null.
     pub reply_to: Nulable<Value>,
     /// Text of the quoted message (replies only; absent when it was deleted).
@@ -155,14 +157,12 @@ pub struct MensajeV2 {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to_user_name: Option<String>,
-    /// The viewer's own reaction, else the latest one, else null (the widget shows one).
-    pub reaction: Nulable<String>,
-    /// Every reaction: emoji → count.
-    pub reacciones: BTreeMap<String, i64>,
-    /// The viewer's own reactions (absent in room broadcasts, which have no single viewer).
-    #[oai(skip_serializing_if_is_none)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mis_reacciones: Option<Vec<String>>,
+    /// The author.
+    pub usuario: AutorV2,
+    /// Author's rut.
+    pub usuario_id: String,
+    /// The author's name (read by the widget).
+    pub usuario_nombre: String,
 }
 
 impl MensajeV2 {
@@ -217,18 +217,18 @@ pub fn resumen(reacciones: &[Reaccion]) -> BTreeMap<String, i64> {
 /// `GET /api/chat/history/{rut}`.
 #[derive(Object, Serialize, Debug)]
 pub struct Historial {
-    /// Always true.
-    pub success: bool,
     /// The conversation (found or created).
     pub conversacion_id: Value,
-    /// The newest 50 messages, oldest first.
-    pub mensajes: Vec<MensajeV2>,
     /// The caller's read marker (a message id).
     pub last_seen_me: Nulable<Value>,
     /// The other user's read marker (a message id).
     pub last_seen_other: Nulable<Value>,
     /// The pinned message.
     pub mensaje_fijado: Nulable<MensajeV2>,
+    /// The newest 50 messages, oldest first.
+    pub mensajes: Vec<MensajeV2>,
+    /// Always true.
+    pub success: bool,
 }
 
 /// `POST /api/chat/send` body: `contenido` and a destination (`destinatario_id` or
@@ -252,12 +252,12 @@ pub struct EnviarV2Body {
 /// `POST /api/chat/send` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct EnviadoV2 {
-    /// Always true.
-    pub success: bool,
     /// The conversation, as a string.
     pub conversacion_id: String,
     /// The stored message.
     pub mensaje: MensajeV2,
+    /// Always true.
+    pub success: bool,
 }
 
 /// `POST /api/chat/mensajes/{id}/reaccion` body.
@@ -270,12 +270,12 @@ pub struct ReaccionBody {
 /// A reaction set or removed.
 #[derive(Object, Serialize, Debug)]
 pub struct ReaccionHecha {
-    /// Always true.
-    pub success: bool,
     /// The caller's reaction now, or null when removed.
     pub emoji: Nulable<String>,
     /// The message's reactions: emoji → count.
     pub reacciones: BTreeMap<String, i64>,
+    /// Always true.
+    pub success: bool,
 }
 
 /// `reaccion_agregada` / `reaccion_eliminada`: who changed what, and the new counts.

@@ -5,10 +5,9 @@ use std::collections::HashSet;
 
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
 use serde_json::Value;
 
-use super::api::{Api, Etiqueta, Ok200};
+use super::api::{Api, Directo, Etiqueta, Ok200};
 use super::errores::RespuestaError;
 use super::sesion::{Ambas, Autenticado, V2};
 use crate::contrato::{ConversacionesAmbas, Exito, MensajesAmbas, v1, v2};
@@ -34,7 +33,7 @@ impl ComunApi {
         } else {
             HashSet::new()
         };
-        Ok(Ok200::Ok(Json(ConversacionesAmbas {
+        Ok(Ok200::Ok(Directo(ConversacionesAmbas {
             success: true,
             conversaciones: g
                 .v1
@@ -98,7 +97,7 @@ impl ComunApi {
                 Err(RespuestaError::from(e).con_msg(v2::texto_error(&e2)))
             }
             (None, Some(Err(e))) => Err(RespuestaError::v2(e)),
-            (conversacion, mensaje) => Ok(Ok200::Ok(Json(MensajesAmbas {
+            (conversacion, mensaje) => Ok(Ok200::Ok(Directo(MensajesAmbas {
                 success: true,
                 mensajes: conversacion.and_then(Result::ok),
                 mensaje: mensaje.and_then(Result::ok),
@@ -113,7 +112,7 @@ impl ComunApi {
             .eliminar(&yo.actor, &id.0)
             .await
             .map_err(RespuestaError::v2)?;
-        Ok(Ok200::Ok(Json(Exito { success: true })))
+        Ok(Ok200::Ok(Directo(Exito { success: true })))
     }
 }
 

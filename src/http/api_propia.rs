@@ -10,7 +10,7 @@ use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::Value;
 
-use super::api::{Api, Etiqueta, Ok200};
+use super::api::{Api, Directo, Etiqueta, Ok200};
 use super::sesion::{Ambas, Autenticado};
 use crate::contrato::propia::*;
 use crate::service::Subida;
@@ -66,7 +66,7 @@ pub enum Descarga {
 pub enum Subido {
     /// Stored, with the message that carries it.
     #[oai(status = 201)]
-    Creado(Json<AdjuntoSubido>),
+    Creado(Directo<AdjuntoSubido>),
 }
 
 /// `Content-Disposition: attachment` with an ASCII fallback and the UTF-8 name (RFC 6266).
@@ -122,7 +122,7 @@ impl PropiaApi {
                 limite.0.as_deref(),
             )
             .await?;
-        Ok(Ok200::Ok(Json(Resultados::from(&pagina))))
+        Ok(Ok200::Ok(Directo(Resultados::from(&pagina))))
     }
 
     /// Uploads a file (the raw body, any `Content-Type`) to a conversation of the caller, with
@@ -151,7 +151,7 @@ impl PropiaApi {
             .servicio
             .subir_adjunto(&yo.actor, subida, Box::pin(lector))
             .await?;
-        Ok(Subido::Creado(Json(AdjuntoSubido::para(
+        Ok(Subido::Creado(Directo(AdjuntoSubido::para(
             &mensaje,
             &adjunto,
             &yo.actor.rut,
@@ -166,7 +166,7 @@ impl PropiaApi {
         id: Path<String>,
     ) -> Api<Ok200<ListaAdjuntos>> {
         let lista = yo.servicio.adjuntos(&yo.actor, &id.0).await?;
-        Ok(Ok200::Ok(Json(ListaAdjuntos {
+        Ok(Ok200::Ok(Directo(ListaAdjuntos {
             success: true,
             adjuntos: lista.iter().map(AdjuntoJson::from).collect(),
         })))
@@ -212,7 +212,7 @@ impl PropiaApi {
     #[oai(path = "/silencios", method = "get")]
     async fn silencios(&self, yo: Autenticado<Ambas>) -> Api<Ok200<Silenciadas>> {
         let ids = yo.servicio.silenciadas(&yo.actor).await?;
-        Ok(Ok200::Ok(Json(Silenciadas::de(&ids))))
+        Ok(Ok200::Ok(Directo(Silenciadas::de(&ids))))
     }
 
     /// Mutes or unmutes a conversation of the caller; answers the muted list.
@@ -227,7 +227,7 @@ impl PropiaApi {
             .servicio
             .silenciar(&yo.actor, &id.0, body.silenciado)
             .await?;
-        Ok(Ok200::Ok(Json(Silenciadas::de(&ids))))
+        Ok(Ok200::Ok(Directo(Silenciadas::de(&ids))))
     }
 }
 

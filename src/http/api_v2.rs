@@ -9,7 +9,7 @@ use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use serde_json::Value;
 
-use super::api::{Api, Etiqueta, Ok200};
+use super::api::{Api, Directo, Etiqueta, Ok200};
 use super::errores::RespuestaError;
 use super::sesion::{Autenticado, V2};
 use crate::contrato::v2::*;
@@ -33,7 +33,7 @@ impl ChatV2Api {
     async fn users(&self, yo: Autenticado<V2>) -> Api<Ok200<ListaUsuariosV2>> {
         let usuarios = yo.servicio.usuarios(&yo.actor).await.map_err(v2)?;
         let en_linea: HashSet<String> = yo.servicio.en_linea().await.into_iter().collect();
-        Ok(Ok200::Ok(Json(ListaUsuariosV2 {
+        Ok(Ok200::Ok(Directo(ListaUsuariosV2 {
             success: true,
             usuarios: usuarios
                 .iter()
@@ -53,7 +53,7 @@ impl ChatV2Api {
             .await
             .map_err(v2)?;
         let para = |m| MensajeV2::para(m, Some(&yo.actor.rut));
-        Ok(Ok200::Ok(Json(Historial {
+        Ok(Ok200::Ok(Directo(Historial {
             success: true,
             conversacion_id: chat.conversacion.to_json(),
             mensajes: chat.mensajes.iter().map(para).collect(),
@@ -97,7 +97,7 @@ impl ChatV2Api {
             &metricas::MENSAJES,
             &[("transport", "rest"), ("generacion", operacion::V2)],
         );
-        Ok(Ok200::Ok(Json(EnviadoV2 {
+        Ok(Ok200::Ok(Directo(EnviadoV2 {
             success: true,
             conversacion_id: mensaje.conversacion_id.to_string(),
             mensaje: MensajeV2::para(&mensaje, Some(&yo.actor.rut)),
@@ -129,14 +129,14 @@ impl ChatV2Api {
     #[oai(path = "/mensajes/:id/fijar", method = "post")]
     async fn fijar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<Exito>> {
         yo.servicio.fijar(&yo.actor, &id.0).await.map_err(v2)?;
-        Ok(Ok200::Ok(Json(Exito { success: true })))
+        Ok(Ok200::Ok(Directo(Exito { success: true })))
     }
 
     /// Unpins a message when it is the pinned one (otherwise nothing changes).
     #[oai(path = "/mensajes/:id/desfijar", method = "post")]
     async fn desfijar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<Exito>> {
         yo.servicio.desfijar(&yo.actor, &id.0).await.map_err(v2)?;
-        Ok(Ok200::Ok(Json(Exito { success: true })))
+        Ok(Ok200::Ok(Directo(Exito { success: true })))
     }
 }
 
@@ -155,7 +155,7 @@ async fn reaccion(
         .iter()
         .find(|r| r.usuario_id == yo.actor.rut)
         .map(|r| r.emoji.clone());
-    Ok(Ok200::Ok(Json(ReaccionHecha {
+    Ok(Ok200::Ok(Directo(ReaccionHecha {
         success: true,
         emoji: Nulable(mia),
         reacciones: resumen(&reacciones),

@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
 };
-use serde::Deserialize;
 use tokio::sync::OnceCell;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
@@ -240,30 +239,9 @@ impl PostgresStore {
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> StoreResult<Vec<Row>> {
-        self.ejecutar(sql, params, self.prepared).await
-    }
-
-    /// Runs one statement as an unnamed statement (one round trip), never cached: PostgreSQL
-    /// then plans it for the actual parameters every time. For the conversation list, whose
-    /// cached generic plan guesses two conversations per user and runs 2-4 times slower than
-    /// the custom plan for users with many (BENCHMARKS.md, tuning log); planning it costs ~1 ms.
-    async fn filas_sin_cache(
-        &self,
-        sql: &str,
-        params: &[(&(dyn ToSql + Sync), Type)],
-    ) -> StoreResult<Vec<Row>> {
-        self.ejecutar(sql, params, false).await
-    }
-
-    async fn ejecutar(
-        &self,
-        sql: &str,
-        params: &[(&(dyn ToSql + Sync), Type)],
-        cachear: bool,
-    ) -> StoreResult<Vec<Row>> {
         let trabajo = async {
             let client = self.cliente().await?;
-            let resultado = if cachear {
+            let resultado = if self.prepared {
                 let tipos: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
                 let valores: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
                 match client.prepare_typed_cached(sql, &tipos).await {
@@ -660,19 +638,44 @@ impl Consultas {
             "coalesce(lm.fecha_envio::timestamptz, {}::timestamptz, c.fecha_creacion::timestamptz)",
             opcional(c, "c", "ultima_actualizacion", "NULL")
         );
+        // The unread count scans the messages index from the read marker on (an index range,
+        // not the whole conversation); the exact "after the marker" test then filters that range.
+        let (marca, desde_marca) = if e.marca_es_fecha {
+            (
+                String::new(),
+                "coalesce(p.ultimo_mensaje_leido, '-infinity')".to_owned(),
+            )
+        } else {
+            (
+                format!("LEFT JOIN {msg} r ON r.id = p.ultimo_mensaje_leido "),
+                "coalesce(r.fecha_envio, '-infinity')".to_owned(),
+            )
+        };
+        let despues_de_r = if e.marca_es_fecha {
+            despues_de_marca("m", "p")
+        } else {
+            "((m.fecha_envio, m.id) > (r.fecha_envio, r.id)) IS NOT FALSE".to_owned()
+        };
+        // One row per conversation of $1, every part a LATERAL lookup by index (the same plan
+        // for 2 or 500 conversations, so the statement is prepared once and its generic plan
+        // kept): the other members as parallel arrays (in rut order, from the participants'
+        // (conversacion_id, usuario_id) index, each user by primary key), the unread count, and
+        // the newest visible message with its author.
         let conversaciones = format!(
             "SELECT c.id::text, {nombre}::text, coalesce({grupal}, false), {creacion}, {ult_ts}, {ult_act}, \
-               coalesce((SELECT json_agg(json_build_object('rut', p2.usuario_id::text, 'nombre', {un}::text, \
-                                                          'correo', {uc}::text, 'rol', {ur}::text) ORDER BY p2.usuario_id) \
-                         FROM {part} p2 LEFT JOIN usuarios u2 ON u2.rut_usuario = p2.usuario_id \
-                         WHERE p2.conversacion_id = c.id AND p2.usuario_id <> $1), '[]'::json)::text, \
-               (SELECT count(*) FROM {msg} m WHERE m.conversacion_id = c.id AND m.usuario_id <> $1 \
-                  AND NOT {elim_m} AND {despues}), \
-               {ultimo} \
-             FROM {part} p JOIN {conv} c ON c.id = p.conversacion_id \
+               o.ruts, o.nombres, o.correos, o.roles, nl.n, {ultimo} \
+             FROM {part} p JOIN {conv} c ON c.id = p.conversacion_id {marca}\
              LEFT JOIN LATERAL (SELECT * FROM {msg} m WHERE m.conversacion_id = c.id AND NOT {elim_m} \
                                 ORDER BY m.fecha_envio DESC, m.id DESC LIMIT 1) lm ON true \
              LEFT JOIN usuarios u ON u.rut_usuario = lm.usuario_id \
+             CROSS JOIN LATERAL (SELECT array_agg(p2.usuario_id::text) AS ruts, array_agg({un}::text) AS nombres, \
+                                        array_agg({uc}::text) AS correos, array_agg({ur}::text) AS roles \
+                FROM (SELECT p2.usuario_id FROM {part} p2 WHERE p2.conversacion_id = c.id AND p2.usuario_id <> $1 \
+                      ORDER BY p2.usuario_id) p2 \
+                LEFT JOIN LATERAL (SELECT * FROM usuarios u2 WHERE u2.rut_usuario = p2.usuario_id LIMIT 1) u2 ON true) o \
+             CROSS JOIN LATERAL (SELECT count(*) AS n FROM {msg} m \
+                WHERE m.conversacion_id = c.id AND m.fecha_envio >= {desde_marca} AND m.usuario_id <> $1 \
+                  AND NOT {elim_m} AND {despues_de_r}) nl \
              WHERE p.usuario_id = $1 AND ($2::text IS NULL OR c.id = $2::text::{cid}) \
              ORDER BY {actividad} DESC NULLS LAST, c.id DESC",
             nombre = opcional(c, "c", "nombre", "NULL"),
@@ -694,7 +697,6 @@ impl Consultas {
             uc = opcional(u, "u2", "correo", "NULL"),
             ur = opcional(u, "u2", "rol", "NULL"),
             elim_m = eliminado("m"),
-            despues = despues_de_marca("m", "p"),
             ultimo = columnas("lm", "u", false),
         );
 
@@ -1124,15 +1126,6 @@ fn extras_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<ExtrasMensaje>
     })
 }
 
-/// A participant as `json_build_object` renders it in the conversation list.
-#[derive(Deserialize)]
-struct ParticipanteJson {
-    rut: String,
-    nombre: Option<String>,
-    correo: Option<String>,
-    rol: Option<String>,
-}
-
 const TEXT: Type = Type::TEXT;
 
 #[async_trait]
@@ -1212,13 +1205,24 @@ impl ChatStore for PostgresStore {
         let p = self.preparado().await?;
         let solo = solo.map(Id::as_str);
         let filas = self
-            .filas_sin_cache(&p.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
+            .filas(&p.sql.conversaciones, &[(&rut, TEXT), (&solo, TEXT)])
             .await?;
         let mut lista = Vec::with_capacity(filas.len());
         for f in &filas {
             let id: String = f.get(0);
-            let participantes: Vec<ParticipanteJson> = serde_json::from_str(f.get(6))
-                .map_err(|e| StoreError::Other(format!("participants json: {e}")))?;
+            let texto = |i: usize| {
+                f.get::<_, Option<Vec<Option<String>>>>(i)
+                    .unwrap_or_default()
+            };
+            let (ruts, nombres, correos, roles) = (texto(6), texto(7), texto(8), texto(9));
+            let participantes = ruts
+                .into_iter()
+                .zip(nombres)
+                .zip(correos.into_iter().zip(roles))
+                .map(|((rut, nombre), (correo, rol))| {
+                    Usuario::from_columns(rut.unwrap_or_default(), nombre, correo, rol)
+                })
+                .collect();
             lista.push(Conversacion {
                 id: Id::parse(&id, p.kinds.conversacion).ok_or_else(|| {
                     StoreError::Other(format!("unexpected conversation id {id:?}"))
@@ -1228,12 +1232,9 @@ impl ChatStore for PostgresStore {
                 fecha_creacion: f.get(3),
                 ultimo_mensaje_timestamp: f.get(4),
                 ultima_actualizacion: f.get(5),
-                participantes: participantes
-                    .into_iter()
-                    .map(|p| Usuario::from_columns(p.rut, p.nombre, p.correo, p.rol))
-                    .collect(),
-                no_leidos: f.get(7),
-                ultimo_mensaje: mensaje_de(f, 8, p.kinds)?,
+                participantes,
+                no_leidos: f.get(10),
+                ultimo_mensaje: mensaje_de(f, 11, p.kinds)?,
             });
         }
         Ok(lista)

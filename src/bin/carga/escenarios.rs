@@ -907,12 +907,17 @@ pub async fn rest(c: &Comun, a: &Args) -> Value {
             ));
         }
     }
-    // One connection first (the unloaded latency), then the concurrent load of the goal.
+    // One connection first (the unloaded latency), then the concurrent load of the goal; the
+    // small conversation list alone too (its own latency goal).
     let mut cargas = Vec::new();
-    for ruta in rutas.iter().filter(|r| r.nombre.ends_with("_large")) {
-        let solo = (segundos / 4).max(1);
-        cargas.push(carga_rest(c, ruta, 1, calentamiento.min(1), solo, &problemas).await);
-        cargas.push(carga_rest(c, ruta, conexiones, calentamiento, segundos, &problemas).await);
+    let solo = (segundos / 4).max(1);
+    for ruta in &rutas {
+        if ruta.nombre.ends_with("_large") {
+            cargas.push(carga_rest(c, ruta, 1, calentamiento.min(1), solo, &problemas).await);
+            cargas.push(carga_rest(c, ruta, conexiones, calentamiento, segundos, &problemas).await);
+        } else if ruta.nombre == "conversaciones_small" {
+            cargas.push(carga_rest(c, ruta, 1, calentamiento.min(1), solo, &problemas).await);
+        }
     }
     json!({
         "scenario": "rest",
