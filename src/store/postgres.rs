@@ -74,13 +74,10 @@ struct Preparado {
 const MAX_LOTE: usize = 256;
 
 /// Send batches in flight at once, each on its own pooled connection: a quarter of the pool,
-/// so reads keep connections of their own.
+/// so reads keep connections of their own (with the default pool of 16, 4 gave the best
+/// throughput of 1, 2, 4, 8 and 16; BENCHMARKS.md, tuning log).
 fn lotes_en_vuelo(pool_size: usize) -> usize {
-    std::env::var("WEIGENCE_LOTES_EN_VUELO")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(pool_size / 4)
-        .max(1)
+    (pool_size / 4).max(1)
 }
 
 impl PostgresStore {
