@@ -1973,6 +1973,42 @@ mod tests {
     }
 
     #[test]
+    fn the_batch_statement_follows_the_optional_columns() {
+        let e = Esquema::desde_catalogo(None, &catalogo("uuid", &[]), &HashSet::new()).unwrap();
+        let sql = Consultas::new(&e).enviar;
+        assert!(sql.contains("x.conv::uuid"));
+        assert!(
+            !sql.contains("ON CONFLICT"),
+            "no client_id: no idempotent insert"
+        );
+        assert!(
+            !sql.contains("client_id") && !sql.contains("v.reply_to"),
+            "neither a client key nor a reply is inserted"
+        );
+        assert!(
+            !sql.contains("toque"),
+            "no conversation columns to keep current"
+        );
+
+        let mut cat = catalogo("bigint", &["ultimo_mensaje_id"]);
+        let msg = cat.get_mut("chat_mensajes").unwrap();
+        msg.insert("client_id".into(), "text".into());
+        msg.insert("reply_to".into(), "bigint".into());
+        let e = Esquema::desde_catalogo(None, &cat, &HashSet::from(["chat_mensajes".to_owned()]))
+            .unwrap();
+        let sql = Consultas::new(&e).enviar;
+        assert!(sql.contains(
+            "ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
+        ));
+        assert!(
+            sql.contains("m.client_id = v.clave"),
+            "a repeated key returns the first"
+        );
+        assert!(sql.contains("v.reply_to") && sql.contains("ultimo_mensaje_id = n.id"));
+        assert!(sql.contains("ORDER BY v.n"), "ids in arrival order");
+    }
+
+    #[test]
     fn refuses_missing_tables_columns_and_odd_id_types() {
         assert!(Esquema::desde_catalogo(None, &HashMap::new(), &HashSet::new()).is_err());
         assert!(
