@@ -418,3 +418,100 @@ async fn concurrent_rest_sends_refuse_only_the_non_member_and_store_one_row_per_
         1
     );
 }
+
+/// SIGKILL while batches of sends from several conversations are being committed: every
+/// acknowledged send is stored exactly once (clients retry with the same client key).
+#[tokio::test]
+async fn sigkill_during_batched_sends_in_several_conversations_loses_and_duplicates_nothing() {
+    let db = TestDb::con_extras(Variante::Live, &["client_id.sql"]).await;
+    let puerto = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let ajustes = [("PORT", puerto.as_str())];
+    let (mut servidor, base) = common::arrancar(&db.url, &ajustes).await;
+    let (conversaciones, mensajes) = (6, 120);
+    let mut cargas = Vec::new();
+    for i in 0..conversaciones {
+        let (a, b) = (format!("93000{i:03}-1"), format!("94000{i:03}-2"));
+        usuarios(&db, &[&a, &b]).await;
+        let id = conversaciones_de(&db, &a, &b).await;
+        let salida = std::env::temp_dir().join(format!(
+            "wc-lotes-fiable-{}-{puerto}-{i}.json",
+            std::process::id()
+        ));
+        let carga = tokio::process::Command::new("node")
+            .args([
+                "fiable.mjs",
+                &base,
+                &id,
+                common::cookie_para(&a).trim_start_matches("session="),
+                common::cookie_para(&b).trim_start_matches("session="),
+                "6",
+                &mensajes.to_string(),
+                salida.to_str().unwrap(),
+            ])
+            .current_dir(common::clientes())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        cargas.push((id, salida, carga));
+    }
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        servidor.start_kill().unwrap(); // SIGKILL
+        servidor.wait().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        servidor = common::arrancar(&db.url, &ajustes).await.0;
+    }
+    for (id, salida, mut carga) in cargas {
+        assert!(carga.wait().await.unwrap().success(), "the load finished");
+        let informe: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&salida).unwrap()).unwrap();
+        let _ = std::fs::remove_file(&salida);
+        let confirmados = informe["acked"].as_object().unwrap();
+        let filas = db
+            .client
+            .query(
+                "SELECT client_id, id::text FROM chat_mensajes WHERE conversacion_id = $1::text::bigint",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        let mut guardados: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        for f in &filas {
+            guardados
+                .entry(f.get::<_, Option<String>>(0).unwrap_or_default())
+                .or_default()
+                .push(f.get(1));
+        }
+        let faltan = confirmados
+            .iter()
+            .filter(|(k, v)| {
+                guardados
+                    .get(*k)
+                    .is_none_or(|ids| !ids.contains(&v.as_str().unwrap().to_owned()))
+            })
+            .count();
+        let duplicados = guardados.values().filter(|ids| ids.len() > 1).count();
+        println!(
+            "conversation {id}: acknowledged {}, stored {}, missing {faltan}, duplicated {duplicados}, retries {}",
+            confirmados.len(),
+            filas.len(),
+            informe["reintentos"]
+        );
+        assert_eq!(confirmados.len(), mensajes);
+        assert_eq!((faltan, duplicados, filas.len()), (0, 0, mensajes));
+    }
+    drop(servidor);
+}
+
+/// One 1:1 conversation of `a` and `b`, created directly; its id.
+async fn conversaciones_de(db: &TestDb, a: &str, b: &str) -> String {
+    conversaciones(db, Variante::Live, &[(a, b)])
+        .await
+        .remove(0)
+}
