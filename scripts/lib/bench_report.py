@@ -155,8 +155,8 @@ def main():
     if tp:
         r = tp.get("ratio_to_pgbench")
         w(f"| 2 | throughput: {fmt(tp.get('clients'))} clients, acks | {fmt(tp.get('stored_per_s'))} messages stored/s, "
-          f"{fmt(tp.get('delivered_per_s'))} delivered/s; {fmt(r, digits=2)} × pgbench's best | ≥ 0.8 × pgbench | "
-          f"{verdict(r is not None and r >= 0.8)} |")
+          f"{fmt(tp.get('delivered_per_s'))} delivered/s; {fmt(r, digits=2)} × pgbench's best | ≥ 1.0 × pgbench | "
+          f"{verdict(r is not None and r >= 1.0)} |")
     if lat:
         p99 = lat.get("p99_ms")
         s = lat.get("send_to_receive", {})
@@ -432,8 +432,10 @@ def section_throughput(w, d, pool):
     w("")
     w(f"{fmt(d.get('clients'))} clients in {fmt(d.get('conversations'))} 1:1 conversations (both members "
       "joined to the room). Every client sends `mensaje_enviar` with an ack and sends the next message "
-      "when the ack arrives (closed loop, 2,000 messages in flight). Each message is one participant "
-      "check plus one insert-and-update statement in PostgreSQL, an ack to the sender and "
+      "when the ack arrives (closed loop, 2,000 messages in flight). Each message is one row of a "
+      "group-committed statement in PostgreSQL (the sends queued while earlier batches commit are "
+      "written together: participant check, insert and conversation update, one transaction per "
+      "batch; acked after its commit), an ack to the sender and "
       f"`mensaje_recibido` to both members. Counted over {d.get('window_s')} s after a "
       f"{d.get('warmup_s')} s warm-up; every ack was checked against the rows in the table and every "
       "message against its two deliveries.")
@@ -451,10 +453,9 @@ def section_throughput(w, d, pool):
           f"PostgreSQL {fmt(c.get('postgres_pct', 0) * 10000 / stored, ' µs')}, generator {fmt(c.get('generator_pct', 0) * 10000 / stored, ' µs')} |")
     w("")
     w("pgbench, same database, right after (the server idle), `pgbench -n -M prepared -j 2 -T 30 -c C -f SCRIPT`: "
-      "`insert` is exactly the statement the server runs per message (insert + conversation update, one "
-      "transaction), with the conversation and author drawn at random like the clients; `full` adds "
-      "the participant check the server runs before it (what PostgreSQL does per message for the "
-      "server).")
+      "`insert` is one message per transaction (insert + conversation update, the statement the "
+      "server ran per message before group commit), with the conversation and author drawn at random "
+      "like the clients; `full` adds the participant check the server ran before it.")
     w("")
     w("| script | clients | tps | latency avg | PostgreSQL CPU | pgbench CPU | PostgreSQL CPU per transaction | server ÷ pgbench |")
     w("|---|---|---|---|---|---|---|---|")
@@ -468,9 +469,9 @@ def section_throughput(w, d, pool):
           f"{fmt(cc.get('postgres_pct'), ' %')} | {fmt(cc.get('pgbench_pct'), ' %')} | {fmt(per, ' µs')} | {fmt(ratio, digits=2)} |")
     w("")
     w(f"Ratio to pgbench's best `insert` run ({fmt(d.get('pgbench_best_insert_tps'))} tps): "
-      f"**{fmt(d.get('ratio_to_pgbench'), digits=2)}** (goal ≥ 0.8). Ratio to the best `full` run "
-      f"({fmt(d.get('pgbench_best_full_tps'))} tps), PostgreSQL doing everything it does per message "
-      f"for the server: {fmt(d.get('ratio_to_pgbench_full'), digits=2)}. pgbench's own figures vary by "
+      f"**{fmt(d.get('ratio_to_pgbench'), digits=2)}** (goal ≥ 1.0). Ratio to the best `full` run "
+      f"({fmt(d.get('pgbench_best_full_tps'))} tps), the participant check and the insert per "
+      f"transaction: {fmt(d.get('ratio_to_pgbench_full'), digits=2)}. pgbench's own figures vary by "
       "10–40 % between runs on this virtual disk (fsync on), hence two runs of the pool-size client "
       "count; the goal uses the best.")
     w("")

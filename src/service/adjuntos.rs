@@ -222,6 +222,7 @@ impl ChatService {
                     contenido: &contenido,
                     clave: None,
                     responde_a: None,
+                    participantes: Some(&miembros),
                 },
                 NuevoAdjunto {
                     nombre: &nombre,

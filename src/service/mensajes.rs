@@ -6,7 +6,10 @@ use serde_json::Value;
 
 use super::{Actor, ChatService, ErrorChat, Resultado, entrada};
 use crate::dominio::{EstadoConversacion, Id, Mensaje, Reaccion};
-use crate::store::MensajeEncontrado;
+
+/// A reply to anything but a message of the same conversation.
+pub(super) const CITA_AJENA: ErrorChat =
+    ErrorChat::Invalido("reply_to debe ser un mensaje de la misma conversación");
 
 /// Messages returned when a chat is opened (the newest, oldest first).
 pub const MENSAJES_AL_ABRIR: i64 = 50;
@@ -210,26 +213,17 @@ impl ChatService {
         }
     }
 
-    /// The message a send replies to: absent, or a message of the same conversation (400).
-    pub(super) async fn cita_valida(
-        &self,
-        actor: &Actor,
-        conversacion: &Id,
-        responde_a: Option<&Value>,
-    ) -> Resultado<Option<Id>> {
+    /// The message id a send replies to, when it names one: it needs the v2 delta (503) and
+    /// must be a message id (400). That it is a message of the same conversation is checked by
+    /// the store as it inserts ([`CITA_AJENA`]).
+    pub(super) async fn cita_pedida(&self, responde_a: Option<&Value>) -> Resultado<Option<Id>> {
         let Some(valor) = responde_a.filter(|v| !v.is_null()) else {
             return Ok(None);
         };
         self.requiere_delta().await?;
-        const AJENA: ErrorChat =
-            ErrorChat::Invalido("reply_to debe ser un mensaje de la misma conversación");
-        let id = Id::from_json(valor, self.store.id_kinds().await?.mensaje).ok_or(AJENA)?;
-        match self.store.mensaje(&id, &actor.rut).await? {
-            Some(MensajeEncontrado { mensaje, .. }) if &mensaje.conversacion_id == conversacion => {
-                Ok(Some(id))
-            }
-            _ => Err(AJENA),
-        }
+        Id::from_json(valor, self.store.id_kinds().await?.mensaje)
+            .map(Some)
+            .ok_or(CITA_AJENA)
     }
 
     /// A message by its id as a path segment: 404 when it cannot be an id or does not exist,

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::dominio::{Conversacion, Id, Mensaje, Reaccion, Usuario};
 use crate::operacion::metricas;
 use crate::session::Session;
-use crate::store::{ChatStore, ConversacionUnoAUno, NuevoMensaje, StoreError};
+use crate::store::{ChatStore, ConversacionUnoAUno, Enviado, NuevoMensaje, StoreError};
 use limites::Limitador;
 
 /// Most messages returned by one history request.
@@ -351,7 +351,8 @@ impl ChatService {
 
     /// Stores a message from the actor in the conversation `envio` names (by id, or by the
     /// other user's rut, found or created); the conversation row is updated in the same
-    /// transaction. A reply must quote a message of the same conversation.
+    /// transaction. A reply must quote a message of the same conversation. Membership and the
+    /// reply are checked by the store in the same statement as the insert.
     ///
     /// `clave` (`client_id` or `Idempotency-Key`) makes retries safe: a send with a key this
     /// user already used returns the first message instead of storing another.
@@ -370,21 +371,42 @@ impl ChatService {
         {
             return Ok(previo);
         }
-        let (conversacion, miembros) = match destinatario {
+        let (conversacion, conocidos) = match destinatario {
             Some(rut) => {
                 let otro = self.otro_usuario(actor, rut).await?;
                 let id = self.uno_a_uno(actor, &otro).await?.id;
-                (id, vec![actor.rut.clone(), otro])
+                (id, Some(vec![actor.rut.clone(), otro]))
             }
-            None => self.miembros(actor, envio.conversacion).await?,
+            None => {
+                let tipo = self.store.id_kinds().await?.conversacion;
+                let id = envio
+                    .conversacion
+                    .and_then(|v| Id::from_json(v, tipo))
+                    .ok_or(ErrorChat::SinAcceso)?;
+                (id, None)
+            }
         };
-        let responde_a = self
-            .cita_valida(actor, &conversacion, envio.responde_a)
-            .await?;
+        let responde_a = match self.cita_pedida(envio.responde_a).await {
+            Ok(cita) => cita,
+            // Refused before the store checks membership: a non-participant still hears 403
+            // first (one more round trip, on this error path only).
+            Err(e) => {
+                if conocidos.is_none()
+                    && !self
+                        .store
+                        .es_participante(&conversacion, &actor.rut)
+                        .await?
+                {
+                    return Err(ErrorChat::SinAcceso);
+                }
+                return Err(e);
+            }
+        };
         // One send at a time per conversation (in this instance): ids, timestamps, commits and
         // emits then follow the same order, so every receiver sees the order GET mensajes shows.
         let _turno = self.turnos.tomar(conversacion.as_str()).await;
-        let hecho = self
+        // The store checks membership and the reply in the same statement as the insert.
+        let enviado = self
             .store
             .insertar_mensaje(NuevoMensaje {
                 conversacion: &conversacion,
@@ -392,8 +414,17 @@ impl ChatService {
                 contenido,
                 clave: clave.as_deref(),
                 responde_a: responde_a.as_ref(),
+                participantes: conocidos.as_deref(),
             })
             .await?;
+        let (hecho, miembros) = match enviado {
+            Enviado::Guardado {
+                insercion,
+                participantes,
+            } => (insercion, participantes),
+            Enviado::NoParticipa => return Err(ErrorChat::SinAcceso),
+            Enviado::CitaAjena => return Err(mensajes::CITA_AJENA),
+        };
         if let Some(clave) = &clave {
             self.recientes.guardar(&actor.rut, clave, &hecho.mensaje);
         }
@@ -621,18 +652,51 @@ impl Recientes {
     }
 }
 
+/// Turn locks kept before idle ones left by dropped callers are swept.
+const MAX_TURNOS: usize = 4096;
+
 /// One async lock per key, created on demand and dropped when nobody holds or waits for it.
 #[derive(Default)]
 struct Turnos(std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
 impl Turnos {
-    async fn tomar(&self, clave: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn tomar(&self, clave: &str) -> Turno<'_> {
         let cerrojo = {
             let mut mapa = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            mapa.retain(|_, c| Arc::strong_count(c) > 1);
+            // A caller dropped while waiting leaves its entry behind: swept now and then.
+            if mapa.len() >= MAX_TURNOS {
+                mapa.retain(|_, c| Arc::strong_count(c) > 1);
+            }
             mapa.entry(clave.to_owned()).or_default().clone()
         };
-        cerrojo.lock_owned().await
+        Turno {
+            turnos: self,
+            clave: clave.to_owned(),
+            guarda: Some(cerrojo.lock_owned().await),
+        }
+    }
+}
+
+/// A held turn: on drop it releases the lock and removes it from the map when nobody else
+/// holds or waits for it (constant work per send, whatever the number of conversations).
+struct Turno<'a> {
+    turnos: &'a Turnos,
+    clave: String,
+    guarda: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turno<'_> {
+    fn drop(&mut self) {
+        drop(self.guarda.take());
+        let mut mapa = self.turnos.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map's own reference left: nobody holds it or waits for it. A waiter (or a
+        // caller about to wait) holds a clone taken under this same map lock.
+        if mapa
+            .get(&self.clave)
+            .is_some_and(|c| Arc::strong_count(c) == 1)
+        {
+            mapa.remove(&self.clave);
+        }
     }
 }
 
@@ -664,8 +728,12 @@ mod tests {
         );
         drop(primero);
         drop(otro);
+        assert!(
+            turnos.0.lock().unwrap().is_empty(),
+            "idle locks are dropped"
+        );
         let _de_nuevo = turnos.tomar("1").await;
-        assert_eq!(turnos.0.lock().unwrap().len(), 1, "idle locks are dropped");
+        assert_eq!(turnos.0.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -131,6 +131,25 @@ pub struct Insercion {
     pub nuevo: bool,
 }
 
+/// Outcome of a send: stored, or refused with nothing stored.
+// The large variant is the usual outcome: boxing it would only add an allocation per send.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Enviado {
+    /// Stored (or the earlier message with the same client key), with the conversation's
+    /// participants at that moment (who hears of it).
+    Guardado {
+        /// The message and whether this call stored it.
+        insercion: Insercion,
+        /// Ruts of the conversation's participants.
+        participantes: Vec<String>,
+    },
+    /// The author does not participate in the conversation (or it does not exist).
+    NoParticipa,
+    /// The replied message is not a message of the same conversation (or was deleted).
+    CitaAjena,
+}
+
 /// A message to store.
 #[derive(Clone, Copy, Debug)]
 pub struct NuevoMensaje<'a> {
@@ -142,8 +161,12 @@ pub struct NuevoMensaje<'a> {
     pub contenido: &'a str,
     /// Client key that makes retries return the first message.
     pub clave: Option<&'a str>,
-    /// The message it replies to, already checked to be of the same conversation.
+    /// The message it replies to (checked by [`ChatStore::insertar_mensaje`]; already checked
+    /// to be of the same conversation for [`ChatStore::insertar_con_adjunto`]).
     pub responde_a: Option<&'a Id>,
+    /// The conversation's participants when the caller already knows them (it has just found
+    /// or created this 1:1 conversation): a store may skip its own membership check.
+    pub participantes: Option<&'a [String]>,
 }
 
 /// A full-text search over the messages one user may read.
@@ -245,10 +268,13 @@ pub trait ChatStore: Send + Sync {
         limite: i64,
     ) -> StoreResult<Vec<Mensaje>>;
 
-    /// Stores a message and updates the conversation's last-message columns atomically. With a
-    /// client key, and where the schema can enforce it, a message the author already stored
-    /// with that key is returned instead (`nuevo: false`).
-    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion>;
+    /// Stores a message when its author participates in the conversation (else
+    /// [`Enviado::NoParticipa`]) and its reply, if any, is a message of the same conversation
+    /// that is not deleted (else [`Enviado::CitaAjena`]), and updates the conversation's
+    /// last-message columns atomically. With a client key, and where the schema can enforce it,
+    /// a message the author already stored with that key is returned instead (`nuevo: false`).
+    /// Answers once the message is committed.
+    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Enviado>;
 
     /// Moves `rut`'s read marker forward to `hasta` when it belongs to the conversation, else
     /// to the newest message; returns the new marker when it moved.

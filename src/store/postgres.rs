@@ -1,7 +1,10 @@
 //! PostgreSQL store on deadpool-postgres + tokio-postgres. The table variant, id types and
 //! optional columns are read from the catalog at start-up and baked into the SQL text once.
 
+mod lotes;
+
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,7 +16,7 @@ use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
 use super::{
-    Busqueda, ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado,
+    Busqueda, ChatStore, ConversacionUnoAUno, Enviado, EstadoPool, Insercion, MensajeEncontrado,
     NuevoAdjunto, NuevoMensaje, StoreError, StoreResult, Tablas,
 };
 use crate::config::TableVariant;
@@ -62,6 +65,18 @@ struct Preparado {
     adjuntos: bool,
     /// Participants have the `silenciado` column of `sql/busqueda.sql`.
     silencios: bool,
+    /// The group-committed sends (see [`Escritor`]).
+    envios: lotes::Lotes<EnvioPendiente, StoreResult<Enviado>>,
+}
+
+/// Most sends written by one statement.
+const MAX_LOTE: usize = 256;
+
+/// Send batches in flight at once, each on its own pooled connection: a quarter of the pool,
+/// so reads keep connections of their own (with the default pool of 16, 4 gave the best
+/// throughput of 1, 2, 4, 8 and 16; BENCHMARKS.md, tuning log).
+fn lotes_en_vuelo(pool_size: usize) -> usize {
+    (pool_size / 4).max(1)
 }
 
 impl PostgresStore {
@@ -210,9 +225,23 @@ impl PostgresStore {
                         "sin el delta v2 (reacciones, fijados, respuestas): esas funciones responden 503 hasta aplicar sql/v2_delta.sql con scripts/migrate"
                     );
                 }
+                let sql = Consultas::new(&esquema);
+                let escritor = Arc::new(Escritor {
+                    pool: self.pool.clone(),
+                    timeout: self.timeout,
+                    prepared: self.prepared,
+                    sql: sql.enviar.clone(),
+                    kinds: esquema.kinds(),
+                });
+                let envios = lotes::Lotes::new(
+                    lotes_en_vuelo(self.pool.status().max_size),
+                    MAX_LOTE,
+                    move |lote| escritor.clone().escribir(lote),
+                );
                 Ok(Preparado {
                     kinds: esquema.kinds(),
-                    sql: Consultas::new(&esquema),
+                    sql,
+                    envios,
                     idempotente: esquema.idempotente,
                     delta_v2: esquema.delta_v2(),
                     respuestas: esquema.mensajes.contains("reply_to"),
@@ -224,12 +253,7 @@ impl PostgresStore {
     }
 
     async fn cliente(&self) -> StoreResult<Object> {
-        // Failing to obtain a connection (refused, timed out, database closed to connections,
-        // too many clients) always means "unavailable".
-        self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => StoreError::Unavailable(describir(&e)),
-            other => StoreError::Unavailable(other.to_string()),
-        })
+        conexion(&self.pool).await
     }
 
     /// Runs one statement with typed parameters: one round trip without prepared statements,
@@ -345,6 +369,15 @@ pub struct ResumenEsquema {
     pub silencios: bool,
 }
 
+/// A pooled connection. Failing to obtain one (refused, timed out, database closed to
+/// connections, too many clients) always means "unavailable".
+async fn conexion(pool: &Pool) -> StoreResult<Object> {
+    pool.get().await.map_err(|e| match e {
+        deadpool_postgres::PoolError::Backend(e) => StoreError::Unavailable(describir(&e)),
+        other => StoreError::Unavailable(other.to_string()),
+    })
+}
+
 /// Maps driver errors: lost connections and server shutdown are "unavailable".
 fn clasificar(e: tokio_postgres::Error) -> StoreError {
     let caida = e.is_closed()
@@ -363,6 +396,134 @@ fn describir(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
         None => e.to_string(),
+    }
+}
+
+/// A send waiting for its batch (owned: it crosses to the batch's task).
+struct EnvioPendiente {
+    conversacion: String,
+    autor: String,
+    contenido: String,
+    clave: Option<String>,
+    responde_a: Option<String>,
+}
+
+/// Writes batches of sends with the group-commit statement (`Consultas::enviar`): one
+/// statement, so one transaction, per batch, on a connection of the store's pool.
+struct Escritor {
+    pool: Pool,
+    timeout: Duration,
+    prepared: bool,
+    sql: String,
+    kinds: IdKinds,
+}
+
+impl Escritor {
+    /// One result per send, in order. When the statement fails as a whole (not for lack of a
+    /// database), every send is retried alone, so one bad send cannot fail the others.
+    async fn escribir(self: Arc<Self>, envios: Vec<EnvioPendiente>) -> Vec<StoreResult<Enviado>> {
+        match self.una_vez(&envios).await {
+            Ok(resultados) => {
+                let mut salida = Vec::with_capacity(envios.len());
+                for (envio, resultado) in envios.iter().zip(resultados) {
+                    salida.push(match resultado {
+                        Some(hecho) => Ok(hecho),
+                        None => self.solo(envio).await,
+                    });
+                }
+                salida
+            }
+            Err(StoreError::Unavailable(causa)) => envios
+                .iter()
+                .map(|_| Err(StoreError::Unavailable(causa.clone())))
+                .collect(),
+            Err(e) if envios.len() == 1 => vec![Err(e)],
+            Err(e) => {
+                tracing::warn!(error = %e, envios = envios.len(), "lote de envíos fallido; se reintenta envío por envío");
+                let mut salida = Vec::with_capacity(envios.len());
+                for envio in &envios {
+                    salida.push(self.solo(envio).await);
+                }
+                salida
+            }
+        }
+    }
+
+    /// One send alone. It may find no row: a concurrent send with the same client key that
+    /// commits while the statement runs is neither inserted nor visible to it; the next attempt
+    /// sees it.
+    async fn solo(&self, envio: &EnvioPendiente) -> StoreResult<Enviado> {
+        for _ in 0..3 {
+            if let Some(hecho) = self
+                .una_vez(std::slice::from_ref(envio))
+                .await?
+                .pop()
+                .flatten()
+            {
+                return Ok(hecho);
+            }
+        }
+        Err(StoreError::Other("insert returned no row".into()))
+    }
+
+    /// Runs the statement once: per send, its outcome, or `None` when it got no row.
+    async fn una_vez(&self, envios: &[EnvioPendiente]) -> StoreResult<Vec<Option<Enviado>>> {
+        let columna = |f: fn(&EnvioPendiente) -> Option<&str>| -> Vec<Option<&str>> {
+            envios.iter().map(f).collect()
+        };
+        let conversaciones = columna(|e| Some(&e.conversacion));
+        let autores = columna(|e| Some(&e.autor));
+        let contenidos = columna(|e| Some(&e.contenido));
+        let claves = columna(|e| e.clave.as_deref());
+        let citas = columna(|e| e.responde_a.as_deref());
+        let params: [(&(dyn ToSql + Sync), Type); 5] = [
+            (&conversaciones, Type::TEXT_ARRAY),
+            (&autores, Type::TEXT_ARRAY),
+            (&contenidos, Type::TEXT_ARRAY),
+            (&claves, Type::TEXT_ARRAY),
+            (&citas, Type::TEXT_ARRAY),
+        ];
+        let trabajo = async {
+            let client = conexion(&self.pool).await?;
+            let resultado = if self.prepared {
+                let tipos = [const { Type::TEXT_ARRAY }; 5];
+                let valores: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
+                match client.prepare_typed_cached(&self.sql, &tipos).await {
+                    Ok(stmt) => client.query(&stmt, &valores).await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                client.query_typed(&self.sql, &params).await
+            };
+            resultado.map_err(clasificar)
+        };
+        let filas = tokio::time::timeout(self.timeout, trabajo)
+            .await
+            .map_err(|_| StoreError::Unavailable("query timed out".into()))??;
+        let mut salida: Vec<Option<Enviado>> = envios.iter().map(|_| None).collect();
+        for f in &filas {
+            let n: i64 = f.get(0);
+            let hueco = usize::try_from(n - 1)
+                .ok()
+                .and_then(|i| salida.get_mut(i))
+                .ok_or_else(|| StoreError::Other(format!("send batch returned row {n}")))?;
+            *hueco = Some(if !f.get::<_, bool>(1) {
+                Enviado::NoParticipa
+            } else if !f.get::<_, bool>(2) {
+                Enviado::CitaAjena
+            } else {
+                let mensaje = mensaje_de(f, 4, self.kinds)?
+                    .ok_or_else(|| StoreError::Other("insert returned no id".into()))?;
+                Enviado::Guardado {
+                    insercion: Insercion {
+                        mensaje,
+                        nuevo: f.get(4 + COLUMNAS_MENSAJE),
+                    },
+                    participantes: f.get::<_, Option<Vec<String>>>(3).unwrap_or_default(),
+                }
+            });
+        }
+        Ok(salida)
     }
 }
 
@@ -532,6 +693,7 @@ struct Consultas {
     uno_a_uno: String,
     mensajes: String,
     insertar: String,
+    enviar: String,
     marcar_leido: String,
     participantes: String,
     mensaje: String,
@@ -824,6 +986,71 @@ impl Consultas {
             sel = columnas_mensaje("n", "u"),
         );
 
+        // Group commit (see `Escritor`): one row per send, in arrival order (`n`), from five
+        // parallel arrays. Membership and the reply are checked in the same statement; a send
+        // that fails them is not inserted and comes back with its reason. At most one send per
+        // conversation and per client key (the batcher sees to it), so the inserted rows are
+        // matched back by conversation and author, and each conversation is updated once.
+        let mut cols_lote = vec!["conversacion_id", "usuario_id", "contenido", "fecha_envio"];
+        let mut vals_lote = vec![
+            "v.conversacion_id",
+            "v.autor",
+            "v.contenido",
+            "clock_timestamp()",
+        ];
+        for col in ["editado", "eliminado"] {
+            if e.mensajes.contains(col) {
+                cols_lote.push(col);
+                vals_lote.push("false");
+            }
+        }
+        if e.idempotente {
+            cols_lote.push("client_id");
+            vals_lote.push("v.clave");
+        }
+        if con_respuestas {
+            cols_lote.push("reply_to");
+            vals_lote.push("v.reply_to");
+        }
+        let previo_lote = if e.idempotente {
+            format!(
+                " UNION ALL SELECT v.n, v.participa, v.cita_ok, v.miembros, {}, false \
+                 FROM valida v JOIN {msg} m ON m.usuario_id = v.autor AND m.client_id = v.clave \
+                 LEFT JOIN usuarios u ON u.rut_usuario = m.usuario_id \
+                 WHERE v.participa AND v.cita_ok AND v.clave IS NOT NULL \
+                   AND NOT EXISTS (SELECT 1 FROM nuevo x WHERE x.conversacion_id = v.conversacion_id AND x.usuario_id = v.autor)",
+                columnas_mensaje("m", "u")
+            )
+        } else {
+            String::new()
+        };
+        let enviar = format!(
+            "WITH entrada AS MATERIALIZED ( \
+               SELECT x.n, x.conv::{cid} AS conversacion_id, x.autor, x.contenido, x.clave, x.cita::{mid} AS reply_to, \
+                 (SELECT array_agg(p.usuario_id::text ORDER BY p.usuario_id) FROM {part} p \
+                   WHERE p.conversacion_id = x.conv::{cid}) AS miembros \
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+                 WITH ORDINALITY AS x(conv, autor, contenido, clave, cita, n)), \
+             valida AS MATERIALIZED ( \
+               SELECT e.*, coalesce(e.autor = ANY(e.miembros), false) AS participa, \
+                 (e.reply_to IS NULL OR EXISTS (SELECT 1 FROM {msg} r WHERE r.id = e.reply_to \
+                    AND r.conversacion_id = e.conversacion_id AND NOT {elim_r})) AS cita_ok \
+               FROM entrada e), \
+             nuevo AS (INSERT INTO {msg} ({cols}) SELECT {vals} FROM valida v WHERE v.participa AND v.cita_ok \
+               ORDER BY v.n{conflicto} RETURNING {ret}){cte_toque} \
+             SELECT v.n, v.participa, v.cita_ok, v.miembros, {sel}, true FROM valida v \
+               JOIN nuevo n ON n.conversacion_id = v.conversacion_id AND n.usuario_id = v.autor \
+               LEFT JOIN usuarios u ON u.rut_usuario = n.usuario_id{previo_lote} \
+             UNION ALL SELECT v.n, v.participa, v.cita_ok, v.miembros, {nulos}, NULL FROM valida v \
+               WHERE NOT (v.participa AND v.cita_ok)",
+            elim_r = eliminado("r"),
+            cols = cols_lote.join(", "),
+            vals = vals_lote.join(", "),
+            ret = devuelve.join(", "),
+            sel = columnas_mensaje("n", "u"),
+            nulos = vec!["NULL"; COLUMNAS_MENSAJE].join(", "),
+        );
+
         let valor_marca = if e.marca_es_fecha {
             "o.fecha_envio"
         } else {
@@ -1036,6 +1263,7 @@ impl Consultas {
             uno_a_uno,
             mensajes,
             insertar,
+            enviar,
             marcar_leido,
         }
     }
@@ -1302,36 +1530,30 @@ impl ChatStore for PostgresStore {
             .collect()
     }
 
-    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
+    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Enviado> {
         let p = self.preparado().await?;
         let conversacion = nuevo.conversacion.as_str();
-        let responde_a = nuevo.responde_a.map(Id::as_str);
-        let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
-            (&conversacion, TEXT),
-            (&nuevo.autor, TEXT),
-            (&nuevo.contenido, TEXT),
-        ];
-        // In the order Consultas::new numbers them.
-        if p.idempotente {
-            params.push((&nuevo.clave, TEXT));
+        // Two sends of one conversation, or with one client key, never share a batch nor run
+        // at once: ids follow arrival order, and each row is matched back unambiguously.
+        let mut claves = vec![format!("c{conversacion}")];
+        if let Some(clave) = nuevo.clave.filter(|_| p.idempotente) {
+            claves.push(format!("k{}\0{clave}", nuevo.autor));
         }
-        if p.respuestas {
-            params.push((&responde_a, TEXT));
+        let respuesta = p.envios.encolar(
+            EnvioPendiente {
+                conversacion: conversacion.to_owned(),
+                autor: nuevo.autor.to_owned(),
+                contenido: nuevo.contenido.to_owned(),
+                clave: nuevo.clave.filter(|_| p.idempotente).map(str::to_owned),
+                responde_a: nuevo.responde_a.map(|r| r.as_str().to_owned()),
+            },
+            claves,
+        );
+        match tokio::time::timeout(self.timeout, respuesta).await {
+            Ok(Ok(resultado)) => resultado,
+            Ok(Err(_)) => Err(StoreError::Other("send batch failed".into())),
+            Err(_) => Err(StoreError::Unavailable("send timed out".into())),
         }
-        // A concurrent send with the same key that commits while this statement runs is
-        // neither inserted nor visible to it: the next attempt sees it.
-        for _ in 0..3 {
-            let filas = self.filas(&p.sql.insertar, &params).await?;
-            if let Some(f) = filas.first() {
-                let mensaje = mensaje_de(f, 0, p.kinds)?
-                    .ok_or_else(|| StoreError::Other("insert returned no id".into()))?;
-                return Ok(Insercion {
-                    mensaje,
-                    nuevo: f.get(COLUMNAS_MENSAJE),
-                });
-            }
-        }
-        Err(StoreError::Other("insert returned no row".into()))
     }
 
     async fn marcar_leido(
@@ -1749,6 +1971,42 @@ mod tests {
             "ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
         ));
         assert!(sql.contains("m.client_id = $4"));
+    }
+
+    #[test]
+    fn the_batch_statement_follows_the_optional_columns() {
+        let e = Esquema::desde_catalogo(None, &catalogo("uuid", &[]), &HashSet::new()).unwrap();
+        let sql = Consultas::new(&e).enviar;
+        assert!(sql.contains("x.conv::uuid"));
+        assert!(
+            !sql.contains("ON CONFLICT"),
+            "no client_id: no idempotent insert"
+        );
+        assert!(
+            !sql.contains("client_id") && !sql.contains("v.reply_to"),
+            "neither a client key nor a reply is inserted"
+        );
+        assert!(
+            !sql.contains("toque"),
+            "no conversation columns to keep current"
+        );
+
+        let mut cat = catalogo("bigint", &["ultimo_mensaje_id"]);
+        let msg = cat.get_mut("chat_mensajes").unwrap();
+        msg.insert("client_id".into(), "text".into());
+        msg.insert("reply_to".into(), "bigint".into());
+        let e = Esquema::desde_catalogo(None, &cat, &HashSet::from(["chat_mensajes".to_owned()]))
+            .unwrap();
+        let sql = Consultas::new(&e).enviar;
+        assert!(sql.contains(
+            "ON CONFLICT (usuario_id, client_id) WHERE client_id IS NOT NULL DO NOTHING"
+        ));
+        assert!(
+            sql.contains("m.client_id = v.clave"),
+            "a repeated key returns the first"
+        );
+        assert!(sql.contains("v.reply_to") && sql.contains("ultimo_mensaje_id = n.id"));
+        assert!(sql.contains("ORDER BY v.n"), "ids in arrival order");
     }
 
     #[test]

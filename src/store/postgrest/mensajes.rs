@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::peticion::citar;
 use super::{PostgrestStore, filas};
 use crate::dominio::{Id, Mensaje};
-use crate::store::{Insercion, NuevoMensaje, StoreError, StoreResult};
+use crate::store::{Enviado, Insercion, NuevoMensaje, StoreError, StoreResult};
 
 impl PostgrestStore {
     /// One request for the newest page; one more first when paging back from `antes`; with the
@@ -64,6 +64,28 @@ impl PostgrestStore {
         Ok(lista)
     }
 
+    /// A send with its checks: the participants (one request, skipped when the caller knows
+    /// them), the replied message (one request, with a reply), then [`Self::guardar_mensaje`].
+    pub(super) async fn enviar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Enviado> {
+        let participantes = match nuevo.participantes {
+            Some(conocidos) => conocidos.to_vec(),
+            None => self.leer_participantes(nuevo.conversacion).await?,
+        };
+        if !participantes.iter().any(|p| p == nuevo.autor) {
+            return Ok(Enviado::NoParticipa);
+        }
+        if let Some(cita) = nuevo.responde_a {
+            match self.leer_mensaje(cita, nuevo.autor).await? {
+                Some(e) if &e.mensaje.conversacion_id == nuevo.conversacion => {}
+                _ => return Ok(Enviado::CitaAjena),
+            }
+        }
+        Ok(Enviado::Guardado {
+            insercion: self.guardar_mensaje(nuevo).await?,
+            participantes,
+        })
+    }
+
     /// With the SQL function: one request and one transaction (participant check, idempotent
     /// insert, conversation update). Without it (or, for a reply, without its v2 version): the
     /// insert, then the conversation update (a crash between them leaves the conversation's
@@ -90,6 +112,7 @@ impl PostgrestStore {
             contenido,
             clave,
             responde_a,
+            ..
         } = nuevo;
         let e = self.esquema().await?;
         let t = e.tablas;

@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
 use super::{
-    Busqueda, ChatStore, ConversacionUnoAUno, EstadoPool, Insercion, MensajeEncontrado,
-    NuevoAdjunto, NuevoMensaje, StoreError, StoreResult,
+    Busqueda, ChatStore, ConversacionUnoAUno, Enviado, EstadoPool, MensajeEncontrado, NuevoAdjunto,
+    NuevoMensaje, StoreError, StoreResult,
 };
 use crate::config::TableVariant;
 use crate::dominio::{
@@ -266,8 +266,8 @@ impl ChatStore for PostgrestStore {
         self.leer_mensajes(conversacion, antes, limite).await
     }
 
-    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Insercion> {
-        self.guardar_mensaje(nuevo).await
+    async fn insertar_mensaje(&self, nuevo: NuevoMensaje<'_>) -> StoreResult<Enviado> {
+        self.enviar_mensaje(nuevo).await
     }
 
     async fn marcar_leido(
