@@ -334,7 +334,8 @@ def peer_figures(p):
     rows = []
     to, tp = p.get("throughput_ours"), p.get("throughput_peer")
     if to and tp:
-        rows.append(("throughput: messages stored/s (acks, closed loop)", to.get("stored_per_s"), tp.get("stored_per_s"), "", True))
+        rows.append((f"throughput ({fmt(tp.get('clients'))} clients): messages stored/s (acks, closed loop)",
+                     to.get("stored_per_s"), tp.get("stored_per_s"), "", True))
         rows.append(("throughput: ack p99", (to.get("ack_latency") or {}).get("p99_ms"),
                      (tp.get("ack_latency") or {}).get("p99_ms"), " ms", False))
         rows.append(("throughput: server CPU per message", per_message_us(to, "server_pct"),
@@ -357,9 +358,10 @@ def peer_figures(p):
 def peer_summary(p):
     parts = []
     for label, ours, its, unit, _ in peer_figures(p):
-        short = {"throughput: messages stored/s (acks, closed loop)": "throughput",
-                 "capacity: idle WebSockets held": "connections held",
+        short = {"capacity: idle WebSockets held": "connections held",
                  "capacity: server RSS per connection": "RSS per connection"}.get(label)
+        if short is None and label.startswith("throughput (") and label.endswith("closed loop)"):
+            short = "throughput"
         if short is None and label.startswith("latency") and label.endswith("p99"):
             short = "latency p99"
         if short:
@@ -380,6 +382,10 @@ def section_peer(w, p):
       "the peer's measured throughput (a rate it sustains), both parties at that rate and client count; "
       "capacity until the peer fails (handshakes stop after 50 failures) or the cap.")
     w("")
+    lp = p.get("latency_peer") or {}
+    if lp:
+        w(f"Latency: {fmt(lp.get('clients'))} clients in both runs.")
+        w("")
     w("| figure | weigence-chat | Python peer | ours ÷ its |")
     w("|---|---|---|---|")
     for label, ours, its, unit, higher in peer_figures(p):
