@@ -299,7 +299,7 @@ def main():
     for name, d in sorted((peer or {}).items()):
         if name.startswith("throughput") or name.startswith("latency"):
             who = "Python peer" if name.endswith("peer") else "weigence-chat"
-            w(cpu_row(f"side by side: {name.split('_')[0]}, {who} (server column: {who})", d.get("cpu")))
+            w(cpu_row(f"side by side: {name.split('_')[0]}, {who} as the server", d.get("cpu")))
     w("")
 
     tuning = ROOT / "scripts" / "lib" / "bench_tuning.md"
