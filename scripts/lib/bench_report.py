@@ -150,8 +150,8 @@ def main():
         n = cap.get("connected") or 0
         short = "" if n >= 20000 else f"; {fmt(n)} clients, not 20,000: the machine's open-file limit"
         w(f"| 1 | capacity: {fmt(n)} idle authenticated WebSockets "
-          f"(target 20,000) | {fmt(kb, ' KB')} server RSS per connection | ≤ 20 KB | "
-          f"{verdict(kb is not None and kb <= 20)}{short} |")
+          f"(target 20,000) | {fmt(kb, ' KB')} server RSS per connection | ≤ 15 KB | "
+          f"{verdict(kb is not None and kb <= 15)}{short} |")
     if tp:
         r = tp.get("ratio_to_pgbench")
         w(f"| 2 | throughput: {fmt(tp.get('clients'))} clients, acks | {fmt(tp.get('stored_per_s'))} messages stored/s, "
@@ -165,8 +165,10 @@ def main():
           f"{verdict(p99 is not None and p99 <= 20)} |")
     if fan:
         lm = fan.get("last_member", {})
+        p99 = lm.get("p99_ms")
         w(f"| 4 | fan-out: room of {fmt(fan.get('members'))}, a message every {fan.get('interval_ms')} ms | "
-          f"last member p50 {fmt(lm.get('p50_ms'), ' ms')}, p99 {fmt(lm.get('p99_ms'), ' ms')} | (no goal) | measured |")
+          f"last member p50 {fmt(lm.get('p50_ms'), ' ms')}, p99 {fmt(p99, ' ms')} | last member p99 ≤ 10 ms | "
+          f"{verdict(p99 is not None and p99 <= 10)} |")
     if rest:
         consts = rest_constant(rest)
         most = max((x.get("connections", 0) for x in rest.get("load", [])), default=0)
@@ -201,6 +203,10 @@ def main():
           f"upload {fmt(last.get('upload_mb_per_s'))} MB/s, download {fmt(last.get('download_mb_per_s'))} MB/s; "
           f"server RSS peak {fmt((last.get('server_rss_peak_kb') or 0) / 1024, ' MB', 1)} "
           f"({fmt((adj.get('server_rss_before_kb') or 0) / 1024, ' MB', 1)} before) | bounded memory | measured |")
+    peer = peer_results()
+    if peer:
+        w(f"| 9 | the Python service we replace, same run ([section 9](#9-the-python-service-side-by-side)) | "
+          f"{peer_summary(peer)} | ours ÷ its | measured |")
     w("")
     w("Why the goals that are not met are not met, and what would meet them, is in "
       "[What limits the figures](#what-limits-the-figures).")
@@ -272,6 +278,8 @@ def main():
         section_search(w, sin, con, load("search_index_build"))
     if adj:
         section_attachments(w, adj)
+    if peer:
+        section_peer(w, peer)
     if node:
         w("## Single-message latency (node client)")
         w("")
@@ -299,6 +307,10 @@ def main():
         for x in rest.get("load", []):
             n = x.get("connections")
             w(cpu_row(f"REST {x['endpoint']}, {n} connection{'' if n == 1 else 's'}", x.get("cpu")))
+    for name, d in sorted((peer or {}).items()):
+        if name.startswith("throughput") or name.startswith("latency"):
+            who = "Python peer" if name.endswith("peer") else "weigence-chat"
+            w(cpu_row(f"side by side: {name.split('_')[0]}, {who} as the server", d.get("cpu")))
     w("")
 
     tuning = ROOT / "scripts" / "lib" / "bench_tuning.md"
@@ -306,6 +318,115 @@ def main():
         w(tuning.read_text().rstrip())
         w("")
     print("\n".join(out))
+
+
+PEER_RUNS = ("throughput_ours", "throughput_peer", "latency_ours", "latency_peer",
+             "capacity_ours", "capacity_peer")
+
+
+def peer_results():
+    """The side-by-side results (peer_<scenario>_<ours|peer>.json), by `<scenario>_<party>`."""
+    found = {name: load(f"peer_{name}") for name in PEER_RUNS}
+    return {k: v for k, v in found.items() if v} or None
+
+
+def ratio(ours, its):
+    return ours / its if ours is not None and its else None
+
+
+def per_message_us(d, key):
+    stored = d.get("stored_per_s") or 0
+    c = d.get("cpu") or {}
+    return c.get(key, 0) * 10000 / stored if stored and c else None
+
+
+def peer_figures(p):
+    """(label, ours, its, unit, higher is better) for each compared figure."""
+    rows = []
+    to, tp = p.get("throughput_ours"), p.get("throughput_peer")
+    if to and tp:
+        rows.append((f"throughput ({fmt(tp.get('clients'))} clients): messages stored/s (acks, closed loop)",
+                     to.get("stored_per_s"), tp.get("stored_per_s"), "", True))
+        rows.append(("throughput: ack p99", (to.get("ack_latency") or {}).get("p99_ms"),
+                     (tp.get("ack_latency") or {}).get("p99_ms"), " ms", False))
+        rows.append(("throughput: server CPU per message", per_message_us(to, "server_pct"),
+                     per_message_us(tp, "server_pct"), " µs", False))
+        rows.append(("throughput: PostgreSQL CPU per message", per_message_us(to, "postgres_pct"),
+                     per_message_us(tp, "postgres_pct"), " µs", False))
+    lo, lp = p.get("latency_ours"), p.get("latency_peer")
+    if lo and lp:
+        for q in ("p50", "p99", "max"):
+            rows.append((f"latency at {fmt(lp.get('target_rate_per_s'))} msg/s: send → receive {q}",
+                         (lo.get("send_to_receive") or {}).get(f"{q}_ms"),
+                         (lp.get("send_to_receive") or {}).get(f"{q}_ms"), " ms", False))
+    co, cp = p.get("capacity_ours"), p.get("capacity_peer")
+    if co and cp:
+        rows.append(("capacity: idle WebSockets held", co.get("alive_at_end_of_hold"), cp.get("alive_at_end_of_hold"), "", True))
+        rows.append(("capacity: server RSS per connection", co.get("kb_per_connection"), cp.get("kb_per_connection"), " KB", False))
+    return rows
+
+
+def peer_summary(p):
+    parts = []
+    for label, ours, its, unit, _ in peer_figures(p):
+        short = {"capacity: idle WebSockets held": "connections held",
+                 "capacity: server RSS per connection": "RSS per connection"}.get(label)
+        if short is None and label.startswith("throughput (") and label.endswith("closed loop)"):
+            short = "throughput"
+        if short is None and label.startswith("latency") and label.endswith("p99"):
+            short = "latency p99"
+        if short:
+            parts.append(f"{short} {fmt(ratio(ours, its), '×', 2)}")
+    return ", ".join(parts)
+
+
+def section_peer(w, p):
+    w("## 9. The Python service side by side")
+    w("")
+    w("`../shared/peers/flask_peer.py` stands in for the service weigence-chat replaces: Flask 3.0 + "
+      "Flask-SocketIO 5.3.6 in threading mode on the Werkzeug server (as the original is launched), doing per "
+      "message what the original does (participant check, insert, conversation update, sender lookup, emit to "
+      "the room) over direct SQL through a psycopg pool instead of PostgREST calls, so it is faster than the "
+      "original and these ratios understate the difference. Its pinned requirements are "
+      "`scripts/peer-requirements.txt` (a virtualenv of its own). Same run, same PostgreSQL, a fresh database "
+      "seeded the same way for each party, the same `carga` scenarios: throughput with acks; latency at half "
+      "the peer's measured throughput (a rate it sustains), both parties at that rate and client count; "
+      "capacity until the peer fails (handshakes stop after 50 failures) or the cap.")
+    w("")
+    lp = p.get("latency_peer") or {}
+    if lp:
+        w(f"Latency: {fmt(lp.get('clients'))} clients in both runs.")
+        w("")
+    w("| figure | weigence-chat | Python peer | ours ÷ its |")
+    w("|---|---|---|---|")
+    for label, ours, its, unit, higher in peer_figures(p):
+        r = ratio(ours, its)
+        better = "" if r is None else (" (better)" if (r > 1) == higher and r != 1 else "")
+        w(f"| {label} | {fmt(ours, unit)} | {fmt(its, unit)} | **{fmt(r, '×', 2)}**{better} |")
+    w("")
+    cp = p.get("capacity_peer") or {}
+    ramp = cp.get("ramp") or {}
+    if cp:
+        w(f"Peer capacity: {fmt(ramp.get('connected'))} connected, {fmt(ramp.get('failed'))} failed, "
+          f"{fmt(ramp.get('not_attempted'))} not attempted after the failures, {fmt(cp.get('lost'))} lost during "
+          f"the hold; connect ramp {fmt(ramp.get('ramp_s'), ' s')} ({fmt(ramp.get('connects_per_s'))}/s). "
+          "Flask-SocketIO in threading mode holds a thread per WebSocket.")
+        w("")
+    w("Commands (the server is ours, then the peer's, on a fresh database each):")
+    w("")
+    for name in PEER_RUNS:
+        if p.get(name):
+            w(f"- {name.replace('_', ', ')}: `{command('peer_' + name)}`")
+    w("")
+    for name in PEER_RUNS:
+        if p.get(name) and name != "capacity_peer":
+            line = errors_line(p[name])
+            if line != "Errors: none.":
+                w(f"{name}: {line}")
+                w("")
+    if cp:
+        w("Peer capacity: " + errors_line(cp) + " (failures there are the measurement, not a fault of the run).")
+        w("")
 
 
 def search_rows(sin, con):
@@ -413,7 +534,7 @@ def section_capacity(w, d):
       f"p99 {fmt(hs.get('p99_ms'), ' ms')}) |")
     w(f"| server RSS before / connected / peak / after closing all | {fmt(rss.get('before'), ' kB')} / "
       f"{fmt(rss.get('connected'), ' kB')} / {fmt(rss.get('peak_vmhwm'), ' kB')} / {fmt(rss.get('after_close'), ' kB')} |")
-    w(f"| **server RSS per connection** | **{fmt(d.get('kb_per_connection'), ' KB')}** (goal ≤ 20 KB; "
+    w(f"| **server RSS per connection** | **{fmt(d.get('kb_per_connection'), ' KB')}** (goal ≤ 15 KB; "
       "published: socketioxide ≈ 37 KB, Centrifugo ≈ 30 KB, node socket.io ≈ 53 KB) |")
     w(f"| kernel socket buffers (both ends) per connection | {fmt(d.get('kernel_tcp_kb_per_connection_both_ends'), ' KB')} (idle sockets hold no data) |")
     w(f"| generator RSS | {fmt(d.get('generator_rss_kb'), ' kB')} |")

@@ -89,28 +89,34 @@ async fn autenticar<A: Adapter>(
 
 /// The span every line of a socket's handlers is logged in (it carries the handshake's request id).
 #[derive(Clone)]
-struct SpanSocket(tracing::Span);
+pub(super) struct SpanSocket(pub(super) tracing::Span);
 
 /// Before CONNECT is sent: the socket's user room and every event handler of the enabled
-/// generations, so nothing the client sends once connected can find them missing.
+/// generations, so nothing the client sends once connected can find them missing. The handlers
+/// capture nothing (they read the context and the span from the socket's extensions), so
+/// registering them allocates nothing per socket beyond socketioxide's handler table.
 fn preparar<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, actor: Actor) {
     let span = span_socket(&s.req_parts().headers, &s.id);
     s.join(sala_usuario(&actor.rut));
     if ctx.generaciones.v2 {
-        super::eventos_v2::registrar(ctx, s, &span);
+        super::eventos_v2::registrar(s);
     }
     if ctx.generaciones.v1 {
-        registrar_v1(ctx, s, &span);
+        registrar_v1(s);
     }
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on_disconnect(
-        move |s: SocketRef<A>, io: SocketIo<A>, Extension(a): Extension<Actor>| {
-            let c = c.clone();
-            async move { anunciar_presencia(&c, &io, &a.rut, &s, false).await }
-                .instrument(sp.clone())
+        |s: SocketRef<A>,
+         io: SocketIo<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>| async move {
+            anunciar_presencia(&c, &io, &a.rut, &s, false)
+                .instrument(sp)
+                .await
         },
     );
     s.extensions.insert(actor);
+    s.extensions.insert(ctx.clone());
     s.extensions.insert(SpanSocket(span));
 }
 
@@ -144,45 +150,50 @@ async fn conectar<A: Adapter>(
         .await;
 }
 
-/// The v1 events of one socket; their handlers log inside `span`.
-fn registrar_v1<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, span: &tracing::Span) {
-    let (c, sp) = (ctx.clone(), span.clone());
+/// The v1 events of one socket; their handlers log inside the socket's span.
+fn registrar_v1<A: Adapter>(s: &SocketRef<A>) {
     s.on(
         "unirse_conversacion",
-        move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>| {
             recibido("unirse_conversacion", V1);
-            async move { unirse(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
+            async move { unirse(&c, &s, &a, d.ok()).await }.instrument(sp)
         },
     );
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "salir_conversacion",
-        move |s: SocketRef<A>, TryData(d): TryData<Value>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>| {
             recibido("salir_conversacion", V1);
-            async move { salir(&c, &s, d.ok()).await }.instrument(sp.clone())
+            async move { salir(&c, &s, d.ok()).await }.instrument(sp)
         },
     );
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "mensaje_enviar",
-        move |s: SocketRef<A>,
-              Extension(a): Extension<Actor>,
-              TryData(d): TryData<Value>,
-              ack: AckSender<A>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>,
+         ack: AckSender<A>| {
             recibido("mensaje_enviar", V1);
-            async move { enviar(&c, &s, &a, d.ok(), ack).await }.instrument(sp.clone())
+            async move { enviar(&c, &s, &a, d.ok(), ack).await }.instrument(sp)
         },
     );
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "escribiendo",
-        move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>| {
             recibido("escribiendo", V1);
-            async move { escribiendo(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
+            async move { escribiendo(&c, &s, &a, d.ok()).await }.instrument(sp)
         },
     );
 }

@@ -11,51 +11,57 @@ use socketioxide::extract::{AckSender, Extension, SocketRef, TryData};
 use tracing::Instrument;
 
 use super::Contexto;
-use super::eventos::{conversacion, emitir, recibido};
+use super::eventos::{SpanSocket, conversacion, emitir, recibido};
 use crate::contrato::v2::MensajeV2;
 use crate::operacion::V2;
 use crate::operacion::metricas::{self, LATENCIA_ACK, MENSAJES};
 use crate::service::{Actor, Envio, ErrorChat};
 
-/// Registers the v2 events of one socket; their handlers log inside `span`.
-pub fn registrar<A: Adapter>(ctx: &Arc<Contexto>, s: &SocketRef<A>, span: &tracing::Span) {
-    let (c, sp) = (ctx.clone(), span.clone());
+/// Registers the v2 events of one socket; their handlers log inside the socket's span and,
+/// like the v1 ones, capture nothing.
+pub fn registrar<A: Adapter>(s: &SocketRef<A>) {
     s.on(
         "join",
-        move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>| {
             recibido("join", V2);
-            async move { unirse(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
+            async move { unirse(&c, &s, &a, d.ok()).await }.instrument(sp)
         },
     );
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "leave",
-        move |s: SocketRef<A>, TryData(d): TryData<Value>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>| {
             recibido("leave", V2);
-            async move { salir(&c, &s, d.ok()).await }.instrument(sp.clone())
+            async move { salir(&c, &s, d.ok()).await }.instrument(sp)
         },
     );
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "send",
-        move |s: SocketRef<A>,
-              Extension(a): Extension<Actor>,
-              TryData(d): TryData<Value>,
-              ack: AckSender<A>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>,
+         ack: AckSender<A>| {
             recibido("send", V2);
-            async move { enviar(&c, &s, &a, d.ok(), ack).await }.instrument(sp.clone())
+            async move { enviar(&c, &s, &a, d.ok(), ack).await }.instrument(sp)
         },
     );
-    let (c, sp) = (ctx.clone(), span.clone());
     s.on(
         "seen",
-        move |s: SocketRef<A>, Extension(a): Extension<Actor>, TryData(d): TryData<Value>| {
-            let c = c.clone();
+        |s: SocketRef<A>,
+         Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>| {
             recibido("seen", V2);
-            async move { visto(&c, &s, &a, d.ok()).await }.instrument(sp.clone())
+            async move { visto(&c, &s, &a, d.ok()).await }.instrument(sp)
         },
     );
 }

@@ -50,14 +50,15 @@ pub fn configurar(ajustes: &AjustesSocketIo) -> SocketIoBuilder {
         .ws_max_message_size(ajustes.max_payload)
         .ws_max_frame_size(ajustes.max_payload)
         // Each WebSocket keeps a read buffer of this size for its whole life (default 4 KiB).
-        // Client frames are small (a message is at most MAX_MESSAGE_CHARS plus ~100 bytes) and
-        // the buffer grows for a larger frame, so 1 KiB saves ~3 KB per idle connection at
-        // no measurable cost in throughput (BENCHMARKS.md, tuning log).
+        // Client frames are small (an event with a short message is ~100-200 bytes, a ping 1)
+        // and a larger frame gets its full length reserved when its header is read, so 256
+        // bytes costs a second read only for long messages and saves ~3.8 KB per idle
+        // connection against the default (BENCHMARKS.md, tuning log).
         .ws_read_buffer_size(WS_READ_BUFFER)
 }
 
 /// Initial read buffer of each WebSocket connection, in bytes.
-const WS_READ_BUFFER: usize = 1024;
+const WS_READ_BUFFER: usize = 256;
 
 /// socketioxide's Redis driver speaks RESP3: ask for it unless the URL already says.
 pub fn url_resp3(url: &str) -> String {

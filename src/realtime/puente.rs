@@ -82,19 +82,30 @@ fn consulta_valida(query: &str) -> bool {
     eio && transporte
 }
 
-/// Copies headers into fresh allocations. hyper's header values are slices of the 16 KB
-/// buffer it read the request into, and socketioxide keeps the handshake's headers for the
-/// socket's whole life: a plain clone would pin that buffer per connection (BENCHMARKS.md).
-fn copiar_cabeceras(origen: &http::HeaderMap) -> http::HeaderMap {
-    let mut copia = http::HeaderMap::with_capacity(origen.len());
-    for (nombre, valor) in origen {
-        let nombre = http::HeaderName::from_bytes(nombre.as_str().as_bytes())
-            .unwrap_or_else(|_| nombre.clone());
-        let valor =
-            http::HeaderValue::from_bytes(valor.as_bytes()).unwrap_or_else(|_| valor.clone());
-        copia.append(nombre, valor);
+/// The handshake headers a socket still reads after the upgrade: the session cookie (connect
+/// middleware) and the request id (its log span). socketioxide keeps the handshake's request for
+/// the socket's whole life, so only these are kept, each in a fresh allocation: hyper's header
+/// values are slices of the buffer it read the request into, which a plain clone would pin, and
+/// the other headers (user agent, accept-*, sec-websocket-*) would cost ~1 KB per idle socket
+/// for nothing (BENCHMARKS.md, tuning log).
+const CABECERAS_DEL_SOCKET: [&str; 2] = ["cookie", crate::operacion::CABECERA_REQUEST_ID];
+
+/// Copies the [`CABECERAS_DEL_SOCKET`] of `origen` into fresh allocations.
+fn cabeceras_del_socket(origen: &http::HeaderMap) -> http::HeaderMap {
+    let mut copia = http::HeaderMap::new();
+    for nombre in CABECERAS_DEL_SOCKET {
+        for valor in origen.get_all(nombre) {
+            let valor =
+                http::HeaderValue::from_bytes(valor.as_bytes()).unwrap_or_else(|_| valor.clone());
+            copia.append(http::HeaderName::from_static(nombre), valor);
+        }
     }
     copia
+}
+
+/// The URI in a fresh allocation, for the same reason as the headers (falls back to a clone).
+fn uri_propia(uri: &http::Uri) -> http::Uri {
+    http::Uri::try_from(uri.to_string()).unwrap_or_else(|_| uri.clone())
 }
 
 fn es_websocket(req: &Request) -> bool {
@@ -170,10 +181,10 @@ impl<A: Adapter> Endpoint for PuenteSocketIo<A> {
         };
         let mut cabecera = http::Request::builder()
             .method(Method::GET)
-            .uri(req.uri().clone())
+            .uri(uri_propia(req.uri()))
             .version(req.version());
         if let Some(h) = cabecera.headers_mut() {
-            *h = copiar_cabeceras(req.headers());
+            *h = cabeceras_del_socket(req.headers());
         }
         let original = cabecera
             .body(())
@@ -216,12 +227,20 @@ mod tests {
     }
 
     #[test]
-    fn copied_headers_keep_every_value() {
+    fn sockets_keep_only_the_cookie_and_request_id_headers() {
         let mut h = http::HeaderMap::new();
         h.append("cookie", "a=1".parse().unwrap());
         h.append("cookie", "b=2".parse().unwrap());
-        h.append("x-propia", "valor".parse().unwrap());
-        assert_eq!(copiar_cabeceras(&h), h);
+        h.append("x-request-id", "r1".parse().unwrap());
+        h.append("user-agent", "navegador".parse().unwrap());
+        h.append("sec-websocket-key", "k".parse().unwrap());
+        let copia = cabeceras_del_socket(&h);
+        assert_eq!(copia.len(), 3);
+        let galletas: Vec<_> = copia.get_all("cookie").iter().collect();
+        assert_eq!(galletas, ["a=1", "b=2"]);
+        assert_eq!(copia["x-request-id"], "r1");
+        let uri: http::Uri = "/socket.io/?EIO=4&transport=websocket".parse().unwrap();
+        assert_eq!(uri_propia(&uri), uri);
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub struct Comun {
     pub procesos: Procesos,
     /// The scenario's database (setup queries, checks, statistics).
     pub db: tokio_postgres::Client,
+    /// Bound on one client's handshake (TCP, WebSocket, Engine.IO, Socket.IO, join).
+    pub plazo_apertura: Duration,
+    /// Stop opening clients once this many have failed (`None`: open them all); for servers
+    /// measured until they fail, such as the Python peer.
+    pub fallos_max: Option<usize>,
 }
 
 impl Comun {
@@ -115,8 +120,12 @@ impl Flota {
         let n = planes.len();
         let (parar, parar_rx) = watch::channel(false);
         let permisos = Arc::new(Semaphore::new(paralelo.max(1)));
-        let (listo_tx, mut listo_rx) = mpsc::unbounded_channel::<Result<Duration, String>>();
+        // Err(None): not attempted, because `fallos_max` clients had already failed.
+        let (listo_tx, mut listo_rx) =
+            mpsc::unbounded_channel::<Result<Duration, Option<String>>>();
         let perdidos = Arc::new(AtomicU64::new(0));
+        let fallos = Arc::new(AtomicU64::new(0));
+        let (plazo, fallos_max) = (c.plazo_apertura, c.fallos_max.map(|f| f as u64));
         let destino = Arc::new(c.destino.clone());
         let inicio = Instant::now();
         let mut tareas = Vec::with_capacity(n);
@@ -126,20 +135,25 @@ impl Flota {
             let manejar = fabrica(i, &plan);
             let cookie = c.cookie(&plan.rut);
             let origen = destino.origen(i);
-            let (destino, permisos, listo, parar, perdidos, problemas) = (
+            let (destino, permisos, listo, parar, perdidos, problemas, fallos) = (
                 destino.clone(),
                 permisos.clone(),
                 listo_tx.clone(),
                 parar_rx.clone(),
                 perdidos.clone(),
                 problemas.clone(),
+                fallos.clone(),
             );
             tareas.push(tokio::spawn(async move {
                 let abierto = {
                     let _permiso = permisos.acquire().await;
+                    if fallos_max.is_some_and(|m| fallos.load(Ordering::Relaxed) >= m) {
+                        let _ = listo.send(Err(None));
+                        return;
+                    }
                     let t0 = Instant::now();
                     let apertura = sio::abrir(&destino, origen, &cookie, plan.sala.as_deref());
-                    match tokio::time::timeout(sio::LIMITE_APERTURA, apertura).await {
+                    match tokio::time::timeout(plazo, apertura).await {
                         Ok(Ok(ws)) => Ok((ws, t0.elapsed())),
                         Ok(Err(e)) => Err(e),
                         Err(_) => Err("handshake timed out".into()),
@@ -154,7 +168,8 @@ impl Flota {
                         }
                     }
                     Err(e) => {
-                        let _ = listo.send(Err(e));
+                        fallos.fetch_add(1, Ordering::Relaxed);
+                        let _ = listo.send(Err(Some(e)));
                     }
                 }
             }));
@@ -162,22 +177,23 @@ impl Flota {
         }
         drop(listo_tx);
         let handshakes = Histograma::default();
-        let (mut conectados, mut fallidos) = (0usize, 0usize);
+        let (mut conectados, mut fallidos, mut omitidos) = (0usize, 0usize, 0usize);
         // Every handshake is bounded, so this ends; the outer bound is a safety net.
         let limite = tokio::time::Instant::now() + Duration::from_secs(900);
-        while conectados + fallidos < n {
+        while conectados + fallidos + omitidos < n {
             match tokio::time::timeout_at(limite, listo_rx.recv()).await {
                 Ok(Some(Ok(d))) => {
                     conectados += 1;
                     handshakes.registrar(d);
                 }
-                Ok(Some(Err(e))) => {
+                Ok(Some(Err(Some(e)))) => {
                     fallidos += 1;
                     problemas.anotar(format!("connect failed: {e}"));
                 }
+                Ok(Some(Err(None))) => omitidos += 1,
                 Ok(None) | Err(_) => break,
             }
-            if (conectados + fallidos) % 5000 == 0 {
+            if (conectados + fallidos + omitidos) % 5000 == 0 {
                 eprintln!("  {conectados} connected, {fallidos} failed");
             }
         }
@@ -186,6 +202,7 @@ impl Flota {
             "clients": n,
             "connected": conectados,
             "failed": fallidos,
+            "not_attempted": omitidos,
             "ramp_s": redondear(segundos, 2),
             "connects_per_s": redondear(conectados as f64 / segundos.max(1e-9), 0),
             "parallel_handshakes": paralelo,

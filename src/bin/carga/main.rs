@@ -5,8 +5,11 @@
 //!
 //! ```text
 //! carga <capacity|throughput|latency|fanout|rest|search|attachments> --url http://127.0.0.1:PORT --secret KEY
-//!       --pg-url postgres://... --server-pid PID [--pg-pid PID] [--sources 8] [scenario options]
+//!       --pg-url postgres://... --server-pid PID [--pg-pid PID] [--sources 8]
+//!       [--handshake-timeout-secs 60] [--stop-after-failures N] [scenario options]
 //! ```
+//! `--stop-after-failures N` stops opening clients once N have failed (for a server measured
+//! until it fails, such as the Python peer); the others are reported as not attempted.
 //! Exit status 1 when the scenario recorded errors (lost connections, undelivered messages,
 //! refused requests...), 2 on bad usage; performance never fails a run.
 
@@ -100,6 +103,11 @@ async fn preparar(a: &Args) -> Result<Comun, String> {
             postgres: a.num("pg-pid", 0),
         },
         db,
+        plazo_apertura: a
+            .texto("handshake-timeout-secs")
+            .and_then(|s| s.parse().ok())
+            .map_or(sio::LIMITE_APERTURA, Duration::from_secs),
+        fallos_max: a.texto("stop-after-failures").and_then(|s| s.parse().ok()),
     })
 }
 

@@ -163,6 +163,8 @@ pub async fn abrir(
         return Err(format!("expected an Engine.IO open packet, got {apertura}"));
     }
     enviar(&mut ws, "40").await?;
+    // python-socketio sends what its connect handler emits before the CONNECT answer.
+    let mut saludado = false;
     loop {
         let t = siguiente(&mut ws).await?;
         if t.starts_with("40") {
@@ -171,8 +173,17 @@ pub async fn abrir(
         if t.starts_with("44") {
             return Err(format!("connect refused: {t}"));
         }
+        saludado |= matches!(
+            analizar(&t),
+            Some(Entrante::Evento {
+                nombre: "conectado",
+                ..
+            })
+        );
     }
-    esperar_evento(&mut ws, "conectado").await?;
+    if !saludado {
+        esperar_evento(&mut ws, "conectado").await?;
+    }
     if let Some(sala) = sala {
         let datos = serde_json::json!({ "conversacion_id": sala }).to_string();
         enviar(&mut ws, &emitir("unirse_conversacion", &datos, None)).await?;
@@ -226,7 +237,7 @@ where
     }
 }
 
-/// A bound on one client's handshake (TCP, WebSocket, Engine.IO, Socket.IO, join).
+/// The default bound on one client's handshake (TCP, WebSocket, Engine.IO, Socket.IO, join).
 pub const LIMITE_APERTURA: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
