@@ -136,7 +136,7 @@ def main():
       + ".")
     w("")
     w("Reproduce with one command on a Debian machine with Rust: `scripts/bench` (every scenario, "
-      "writes this file), or `scripts/bench capacity|throughput|latency-load|fanout|rest|search|attachments` for one. "
+      "writes this file), or `scripts/bench capacity|throughput|latency-load|fanout|rest|search|attachments|peer` for one. "
       "`scripts/bench smoke` (a few hundred clients, seconds) runs in CI so the harness cannot rot.")
     w("")
 
