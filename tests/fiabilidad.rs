@@ -311,41 +311,19 @@ async fn sin_perdidas_ni_duplicados(
         servidor = arrancar(&db.url, &ajustes).await.0;
     }
     assert!(carga.wait().await.unwrap().success(), "the load finished");
-    let informe: Value = serde_json::from_str(&std::fs::read_to_string(&salida).unwrap()).unwrap();
-    let _ = std::fs::remove_file(&salida);
-    let confirmados = informe["acked"].as_object().unwrap();
-    let filas = db
-        .client
-        .query("SELECT client_id, id::text FROM chat_mensajes WHERE conversacion_id = $1::text::bigint", &[&conversacion])
-        .await
-        .unwrap();
-    let mut guardados: std::collections::HashMap<String, Vec<String>> =
-        std::collections::HashMap::new();
-    for f in &filas {
-        guardados
-            .entry(f.get::<_, Option<String>>(0).unwrap_or_default())
-            .or_default()
-            .push(f.get(1));
-    }
-    let faltan = confirmados
-        .iter()
-        .filter(|(k, v)| {
-            guardados
-                .get(*k)
-                .is_none_or(|ids| !ids.contains(&v.as_str().unwrap().to_owned()))
-        })
-        .count();
-    let duplicados = guardados.values().filter(|ids| ids.len() > 1).count();
+    let (c, informe) = common::cotejar(&db, &salida, &conversacion).await;
     println!(
-        "sin_perdidas_ni_duplicados: acknowledged {}, stored {}, missing {faltan}, duplicated {duplicados}, retries {}, {} kills, {} s",
-        confirmados.len(),
-        filas.len(),
+        "sin_perdidas_ni_duplicados: acknowledged {}, stored {}, missing {}, duplicated {}, retries {}, {} kills, {} s",
+        c.confirmados,
+        c.guardados,
+        c.faltan,
+        c.duplicados,
         informe["reintentos"],
         muertes,
         informe["segundos"]
     );
-    assert_eq!(confirmados.len(), mensajes);
-    assert_eq!((faltan, duplicados, filas.len()), (0, 0, mensajes));
+    assert_eq!(c.confirmados, mensajes);
+    assert_eq!((c.faltan, c.duplicados, c.guardados), (0, 0, mensajes));
     drop(servidor);
 }
 

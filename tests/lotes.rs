@@ -468,43 +468,13 @@ async fn sigkill_during_batched_sends_in_several_conversations_loses_and_duplica
     }
     for (id, salida, mut carga) in cargas {
         assert!(carga.wait().await.unwrap().success(), "the load finished");
-        let informe: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&salida).unwrap()).unwrap();
-        let _ = std::fs::remove_file(&salida);
-        let confirmados = informe["acked"].as_object().unwrap();
-        let filas = db
-            .client
-            .query(
-                "SELECT client_id, id::text FROM chat_mensajes WHERE conversacion_id = $1::text::bigint",
-                &[&id],
-            )
-            .await
-            .unwrap();
-        let mut guardados: std::collections::HashMap<String, Vec<String>> =
-            std::collections::HashMap::new();
-        for f in &filas {
-            guardados
-                .entry(f.get::<_, Option<String>>(0).unwrap_or_default())
-                .or_default()
-                .push(f.get(1));
-        }
-        let faltan = confirmados
-            .iter()
-            .filter(|(k, v)| {
-                guardados
-                    .get(*k)
-                    .is_none_or(|ids| !ids.contains(&v.as_str().unwrap().to_owned()))
-            })
-            .count();
-        let duplicados = guardados.values().filter(|ids| ids.len() > 1).count();
+        let (c, informe) = common::cotejar(&db, &salida, &id).await;
         println!(
-            "conversation {id}: acknowledged {}, stored {}, missing {faltan}, duplicated {duplicados}, retries {}",
-            confirmados.len(),
-            filas.len(),
-            informe["reintentos"]
+            "conversation {id}: acknowledged {}, stored {}, missing {}, duplicated {}, retries {}",
+            c.confirmados, c.guardados, c.faltan, c.duplicados, informe["reintentos"]
         );
-        assert_eq!(confirmados.len(), mensajes);
-        assert_eq!((faltan, duplicados, filas.len()), (0, 0, mensajes));
+        assert_eq!(c.confirmados, mensajes);
+        assert_eq!((c.faltan, c.duplicados, c.guardados), (0, 0, mensajes));
     }
     drop(servidor);
 }

@@ -75,6 +75,11 @@ impl Comprobacion {
     }
 }
 
+/// A duration in milliseconds, for the latency lines of the store checks.
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 /// An optional piece of the schema: present or not, and which API generation uses it.
 #[derive(Clone, Debug)]
 pub struct Pieza {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
-use super::{Comprobacion, DiagnosticoAlmacen, Nivel, Pieza};
+use super::{Comprobacion, DiagnosticoAlmacen, Nivel, Pieza, ms};
 use crate::config::Settings;
 use crate::store::postgres::{PostgresOptions, PostgresStore, ResumenEsquema};
 
@@ -77,10 +77,6 @@ async fn filas(cliente: &Client, sql: &str) -> Result<Vec<Vec<String>>, String> 
             _ => None,
         })
         .collect())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[async_trait]

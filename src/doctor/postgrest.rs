@@ -3,11 +3,11 @@
 //! latency figure, then the store's own schema detection (table variant, id types, columns,
 //! the SQL functions of `sql/postgrest_functions.sql`, the v2 delta).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::{Comprobacion, DiagnosticoAlmacen, Nivel, Pieza};
+use super::{Comprobacion, DiagnosticoAlmacen, Nivel, Pieza, ms};
 use crate::config::{Generaciones, Settings};
 use crate::dominio::IdKind;
 use crate::store::postgrest::{
@@ -42,10 +42,6 @@ impl DiagnosticoPostgrest {
             },
         }
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 #[async_trait]

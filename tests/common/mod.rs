@@ -819,3 +819,59 @@ pub fn rutas_v2(m: &Value) -> Vec<(&'static str, reqwest::Method, String, Option
         ),
     ]
 }
+
+/// Acknowledged sends (a `fiable.mjs` report) against the rows of one conversation.
+pub struct Cotejo {
+    /// Sends the client saw acknowledged.
+    pub confirmados: usize,
+    /// Rows stored in the conversation.
+    pub guardados: usize,
+    /// Acknowledged sends whose id is not stored under their client key.
+    pub faltan: usize,
+    /// Client keys stored more than once.
+    pub duplicados: usize,
+}
+
+/// Reads the report at `salida` (then deletes it) and compares its acks with the rows of
+/// conversation `conversacion` (bigint ids); also returns the report.
+pub async fn cotejar(
+    db: &TestDb,
+    salida: &std::path::Path,
+    conversacion: &str,
+) -> (Cotejo, serde_json::Value) {
+    let informe: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(salida).unwrap()).unwrap();
+    let _ = std::fs::remove_file(salida);
+    let confirmados = informe["acked"].as_object().unwrap();
+    let filas = db
+        .client
+        .query(
+            "SELECT client_id, id::text FROM chat_mensajes WHERE conversacion_id = $1::text::bigint",
+            &[&conversacion],
+        )
+        .await
+        .unwrap();
+    let mut guardados: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for f in &filas {
+        guardados
+            .entry(f.get::<_, Option<String>>(0).unwrap_or_default())
+            .or_default()
+            .push(f.get(1));
+    }
+    let faltan = confirmados
+        .iter()
+        .filter(|(k, v)| {
+            guardados
+                .get(*k)
+                .is_none_or(|ids| !ids.contains(&v.as_str().unwrap().to_owned()))
+        })
+        .count();
+    let cotejo = Cotejo {
+        confirmados: confirmados.len(),
+        guardados: filas.len(),
+        faltan,
+        duplicados: guardados.values().filter(|ids| ids.len() > 1).count(),
+    };
+    (cotejo, informe)
+}
