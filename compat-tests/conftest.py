@@ -11,6 +11,7 @@ import pytest
 from compat.cookies import FlaskCookies
 from compat.http import ChatUser, Http
 from compat.parity import ParityTable
+from compat.propia import EXTENSIONS_ONLY, ExtensionTable
 from compat.realtime import SocketClient
 from compat.settings import SettingsError, add_options, generacion_of, read_settings
 from compat.users import DatabaseUsers, FileUsers, NeedsFreshUsers, Sessions
@@ -21,8 +22,9 @@ NEEDS_PASSWORD = "needs a user with a known password (--database-url, or passwor
 
 HERE = Path(__file__).parent
 DEFAULT_JUNIT = HERE / "test-output" / "compat.xml"
-# Each generation's tests: `--generacion v1` (the default) runs tests/, `--generacion v2` tests_v2/.
-SECTIONS = {"v1": "tests", "v2": "tests_v2"}
+# Each generation's tests: `--generacion v1` (the default) runs tests/, `--generacion v2` tests_v2/,
+# `--generacion propia` tests_propia/ (weigence-chat's own extensions, never in a parity table).
+SECTIONS = {"v1": "tests", "v2": "tests_v2", "propia": "tests_propia"}
 
 
 def pytest_addoption(parser):
@@ -35,7 +37,11 @@ def pytest_configure(config):
     if not getattr(config.option, "xmlpath", None) and not config.option.collectonly:
         DEFAULT_JUNIT.parent.mkdir(parents=True, exist_ok=True)
         config.option.xmlpath = str(DEFAULT_JUNIT)
-    config.pluginmanager.register(ParityTable(config), "compat-parity-table")
+    if generacion_of(config) == "propia":
+        # The original has none of these routes: a summary of our own, never a parity table.
+        config.pluginmanager.register(ExtensionTable(config), "compat-extension-table")
+    else:
+        config.pluginmanager.register(ParityTable(config), "compat-parity-table")
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -63,6 +69,11 @@ def pytest_collection_modifyitems(config, items):
         contract = item.get_closest_marker("contract")
         if contract is not None:
             item.user_properties.append(("contract", f"§{contract.args[0]} {contract.args[1]}"))
+        extension = item.get_closest_marker("extension")
+        if extension is not None:
+            item.user_properties.append(("extension", f"{extension.args[0]}: {extension.args[1]}"))
+            if legacy:
+                item.add_marker(pytest.mark.skip(reason=EXTENSIONS_ONLY))
         known = item.get_closest_marker("known_difference")
         if known is None:
             continue

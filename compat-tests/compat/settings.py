@@ -20,8 +20,9 @@ OPTIONS = [
      "how test users sign in: 'cookie' (needs --secret-key) or 'form' (POST / with a password); "
      "default: cookie when --secret-key is given, else form"),
     ("--generacion", "COMPAT_GENERACION", "v1",
-     "the API generation to check: 'v1' (CONTRACT.md: the /chat page) or 'v2' (CONTRACT-v2.md: "
-     "the floating widget)"),
+     "the API generation to check: 'v1' (CONTRACT.md: the /chat page), 'v2' (CONTRACT-v2.md: "
+     "the floating widget) or 'propia' (weigence-chat's own extensions: groups, edits, reactions, "
+     "pins, delivery states; never in a parity table)"),
     ("--cookie-name", "COMPAT_COOKIE_NAME", None,
      "name of the Flask session cookie (SESSION_COOKIE_NAME); default 'session' for v1, "
      "'weigence_session' for v2"),
@@ -37,6 +38,8 @@ OPTIONS = [
     ("--sio-transports", "COMPAT_SIO_TRANSPORTS", None,
      "Socket.IO transports the clients use: 'polling,websocket' (upgrade, as v1 browsers do; "
      "the v1 default), 'polling' (as the v2 widget; the v2 default) or 'websocket'"),
+    ("--edit-window-seconds", "COMPAT_EDIT_WINDOW_SECONDS", "900",
+     "the server's EDIT_WINDOW_SECONDS (the propia section's edit-window tests)"),
     ("--timeout", "COMPAT_TIMEOUT", "10",
      "seconds to wait for an HTTP answer, a Socket.IO connection or an expected event"),
 ]
@@ -72,6 +75,8 @@ def origin_of(url):
 GENERATIONS = {
     "v1": {"cookie_name": "session", "sio_transports": "polling,websocket"},
     "v2": {"cookie_name": "weigence_session", "sio_transports": "polling"},
+    # weigence-chat's own extensions, used as our page (v1 style) uses them.
+    "propia": {"cookie_name": "session", "sio_transports": "polling,websocket"},
 }
 
 
@@ -96,6 +101,7 @@ class Settings:
     socketio_path: str
     sio_transports: tuple
     timeout: float
+    edit_window_seconds: int
     legacy: bool
     keep_users: bool
 
@@ -108,7 +114,7 @@ def read_settings(config):
     raw = {flag: _value(config, flag, env, default) for flag, env, default, _ in OPTIONS}
     generacion = raw["--generacion"].strip()
     if generacion not in GENERATIONS:
-        raise SettingsError(f"--generacion must be 'v1' or 'v2', not {generacion!r}")
+        raise SettingsError(f"--generacion must be 'v1', 'v2' or 'propia', not {generacion!r}")
     defaults = GENERATIONS[generacion]
     raw["--cookie-name"] = raw["--cookie-name"] or defaults["cookie_name"]
     raw["--sio-transports"] = raw["--sio-transports"] or defaults["sio_transports"]
@@ -134,6 +140,7 @@ def read_settings(config):
         lifetime = int(raw["--session-lifetime"])
         max_chars = int(raw["--max-message-chars"])
         timeout = float(raw["--timeout"])
+        edit_window = int(raw["--edit-window-seconds"])
     except ValueError as e:
         raise SettingsError(f"bad number: {e}") from None
     return Settings(
@@ -151,6 +158,7 @@ def read_settings(config):
         socketio_path=raw["--socketio-path"].strip("/"),
         sio_transports=transports,
         timeout=timeout,
+        edit_window_seconds=edit_window,
         legacy=config.getoption("legacy"),
         keep_users=config.getoption("keep_users"),
     )
