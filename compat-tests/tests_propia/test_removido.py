@@ -107,6 +107,7 @@ def test_the_removed_member_gets_no_more_group_events(sockets, grupo, token):
     removed.wait("mensaje_recibido", message_id(m["id"]))
     expect(grupo.a.quitar(grupo.conv, grupo.c.rut), 200)
     removed.wait("removido_de_conversacion", same_conversation(grupo.conv))
+    removed.barrier(own)
     since = removed.mark()
     expect(grupo.a.reaccionar(m["id"], "👍"), 200)
     expect(grupo.a.fijar(m["id"]), 200)
