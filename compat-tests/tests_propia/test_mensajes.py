@@ -91,7 +91,7 @@ def test_the_author_edits_a_message(grupo, token):
     m = grupo.b.enviar_ok(grupo.conv, token)
     body = expect(grupo.b.editar(m["id"], f"{token} editado"), 200)
     assert body["success"] is True, body
-    assert_mp(body["mensaje"], grupo.conv, grupo.b, f"{token} editado")
+    assert_mp(body["mensaje"], grupo.conv, grupo.b, f"{token} editado", entrega=False)
     assert body["mensaje"]["editado"] is True
     seen = grupo.a.mp(grupo.conv, m["id"])
     assert seen["contenido"] == f"{token} editado" and seen["editado"] is True, seen
@@ -188,6 +188,17 @@ def test_editing_without_a_session_is_401(http, grupo, token):
     m = grupo.b.enviar_ok(grupo.conv, token)
     r = http.request("PATCH", f"/api/chat/mensajes/{m['id']}", json={"contenido": "x"}, headers={"Origin": http.origin})
     expect_refused(r, 401)
+
+
+@HISTORIAL
+def test_own_messages_carry_entrega_in_the_edit_answer_and_the_pins(grupo, token):
+    m = grupo.b.enviar_ok(grupo.conv, token)
+    edited = expect(grupo.b.editar(m["id"], f"{token} editado"), 200)["mensaje"]
+    pins = expect(grupo.b.fijar(m["id"]), 200)["fijados"]
+    page = grupo.b.pagina(grupo.conv)["fijados"]
+    for where, mp in (("edit answer", edited), ("pin answer", pins[0]), ("history page pins", page[0])):
+        assert mp["entrega"] is not None, f"MP of one's own message without entrega in the {where}: {mp}"
+        assert_mp(mp, grupo.conv, grupo.b, f"{token} editado")
 
 
 # Delete.
@@ -349,19 +360,38 @@ def test_reactions_are_announced_to_the_room(sockets, grupo, token):
 
 # Replies.
 
+def cita_de(user, texto):
+    return {"contenido": texto, "usuario_id": user.rut, "usuario_nombre": user.nombre}
+
+
+def assert_quotes(m, original, cita):
+    assert sid(m["reply_to"]) == sid(original["id"]), m
+    assert isinstance(m["cita"], dict) and {k: m["cita"].get(k) for k in cita} == cita, m
+
+
 @RESPUESTAS
-def test_a_reply_carries_its_quote_in_the_answer_the_history_and_the_event(sockets, grupo, token):
+def test_a_rest_reply_carries_its_quote_in_the_answer_and_the_history(grupo, token):
     original = grupo.a.enviar_ok(grupo.conv, f"{token} original")
-    watcher = sockets(grupo.c)
-    watcher.join(grupo.conv)
     sent = expect(grupo.b.enviar(grupo.conv, f"{token} respuesta", reply_to=original["id"]), 201)["mensaje"]
-    cita = {"contenido": f"{token} original", "usuario_id": grupo.a.rut, "usuario_nombre": grupo.a.nombre}
-    live = watcher.wait("mensaje_recibido", message_id(sent["id"]))
-    page = grupo.c.mp(grupo.conv, sent["id"])
-    v1 = [m for m in grupo.c.historial(grupo.conv) if sid(m["id"]) == sid(sent["id"])][0]
-    for m in (sent, live, page, v1):
-        assert sid(m["reply_to"]) == sid(original["id"]), m
-        assert {k: m["cita"][k] for k in cita} == cita, m
+    cita = cita_de(grupo.a, f"{token} original")
+    assert_quotes(sent, original, cita)
+    assert_quotes(grupo.c.mp(grupo.conv, sent["id"]), original, cita)
+
+
+@RESPUESTAS
+def test_a_reply_carries_its_quote_in_mensaje_recibido_and_both_histories(sockets, grupo, token):
+    original = grupo.a.enviar_ok(grupo.conv, f"{token} original")
+    sender, watcher = sockets(grupo.b), sockets(grupo.c)
+    for s in (sender, watcher):
+        s.join(grupo.conv)
+    ack = sender.call("mensaje_enviar", {"conversacion_id": grupo.conv, "contenido": f"{token} respuesta",
+                                         "reply_to": original["id"]})
+    live = watcher.wait("mensaje_recibido", message_id(ack["id"]))
+    page = grupo.c.mp(grupo.conv, ack["id"])
+    v1 = [m for m in grupo.c.historial(grupo.conv) if sid(m["id"]) == sid(ack["id"])][0]
+    cita = cita_de(grupo.a, f"{token} original")
+    for m in (ack, live, page, v1):
+        assert_quotes(m, original, cita)
 
 
 @RESPUESTAS
@@ -416,7 +446,7 @@ def test_several_pins_in_pin_order_and_unpin(grupo, token):
     order = [sid(third["id"]), sid(first["id"]), sid(second["id"])]
     assert ids(body["fijados"]) == order, body
     for m in body["fijados"]:
-        assert_mp(m, grupo.conv, grupo.a)
+        assert_mp(m, grupo.conv, grupo.a, entrega=False)
     assert ids(grupo.c.pagina(grupo.conv)["fijados"]) == order
     body = expect(grupo.b.desfijar(first["id"]), 200)
     assert ids(body["fijados"]) == [sid(third["id"]), sid(second["id"])], body
@@ -478,7 +508,10 @@ def test_pins_are_announced_to_the_room_in_pin_order(sockets, grupo, token):
     first, second = grupo.a.enviar_ok(grupo.conv, f"{token} 1"), grupo.a.enviar_ok(grupo.conv, f"{token} 2")
     watcher = sockets(grupo.c)
     watcher.join(grupo.conv)
+    since = watcher.mark()
     expect(grupo.a.fijar(second["id"]), 200)
+    p = watcher.wait("fijados_actualizados", same_conversation(grupo.conv), since=since)
+    assert [sid(x) for x in p["fijados"]] == [sid(second["id"])], p
     since = watcher.mark()
     expect(grupo.b.fijar(first["id"]), 200)
     p = watcher.wait("fijados_actualizados", same_conversation(grupo.conv), since=since)
