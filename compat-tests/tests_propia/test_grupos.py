@@ -7,7 +7,7 @@ import pytest
 from compat.http import expect, sid
 from compat.propia import (GROUP_KEYS, admin_ruts, assert_grupo, expect_refused, member_ruts, mentions,
                            unknown_like)
-from compat.realtime import same_conversation
+from compat.realtime import message_id, same_conversation
 from compat.shapes import assert_conversation
 
 CREAR = pytest.mark.extension("grupos", "POST /api/chat/grupos")
@@ -18,6 +18,7 @@ QUITAR = pytest.mark.extension("grupos", "DELETE /api/chat/grupos/{id}/miembros/
 SALIR = pytest.mark.extension("grupos", "POST /api/chat/grupos/{id}/salir")
 ADMINS = pytest.mark.extension("grupos", "PUT /api/chat/grupos/{id}/admins/{rut}")
 NUEVA = pytest.mark.extension("grupos", "nueva_conversacion")
+MENSAJES = pytest.mark.extension("grupos", "messages and system messages to every member")
 ACTUALIZADO = pytest.mark.extension("grupos", "grupo_actualizado")
 
 G_EVENT_KEYS = GROUP_KEYS - {"soy_admin"}
@@ -502,3 +503,49 @@ def test_making_admins_without_a_session_is_401(http, grupo):
     r = http.request("PUT", f"/api/chat/grupos/{grupo.conv}/admins/{grupo.b.rut}", json={"es_admin": True},
                      headers={"Origin": http.origin})
     expect_refused(r, 401)
+
+
+# Groups that are not groups.
+
+@RENOMBRAR
+def test_a_1_to_1_conversation_reads_as_a_group_of_two_but_cannot_be_renamed_or_grown(uno_a_uno):
+    a, b, c, conv = uno_a_uno
+    g = a.ver_grupo(conv)
+    assert g["es_grupal"] is False and set(member_ruts(g)) == {a.rut, b.rut}, g
+    expect_refused(a.renombrar(conv, "x"), 400)
+    expect_refused(a.agregar(conv, c.rut), 400)
+    assert c.conversacion(conv) is None
+    assert a.conversacion(conv)["nombre"] is None
+
+
+# Messages of a group.
+
+@MENSAJES
+def test_a_group_message_reaches_every_member_once_and_the_list_shows_its_author(sockets, grupo, token):
+    socks = [sockets(user) for user in (grupo.a, grupo.b, grupo.c)]
+    for s in socks:
+        s.join(grupo.conv)
+    m = grupo.c.enviar_ok(grupo.conv, token)
+    for s in socks:
+        s.wait("mensaje_recibido", message_id(m["id"]))
+    for s in socks:
+        s.barrier(grupo.conv)
+        assert len(s.received("mensaje_recibido", message_id(m["id"]))) == 1, "exactly once"
+    for user in (grupo.a, grupo.b):
+        entry = user.conversacion(grupo.conv)
+        assert entry["ultimo_mensaje"]["usuario_id"] == grupo.c.rut, entry
+        assert entry["ultimo_mensaje"]["contenido"] == token, entry
+        assert entry["no_leidos"] >= 1, entry
+
+
+@MENSAJES
+def test_system_messages_arrive_live_as_mensaje_recibido(sockets, grupo, token):
+    watcher = sockets(grupo.b)
+    watcher.join(grupo.conv)
+    since = watcher.mark()
+    expect(grupo.a.renombrar(grupo.conv, f"Nuevo {token}"), 200)
+    p = watcher.wait("mensaje_recibido", lambda p: isinstance(p, dict) and p.get("tipo") == "sistema", since=since)
+    assert sid(p["conversacion_id"]) == grupo.conv and p["usuario_id"] == grupo.a.rut, p
+    assert f"Nuevo {token}" in p["contenido"], p
+    last = grupo.b.sistema(grupo.conv)[-1]
+    assert sid(last["id"]) == sid(p["id"]), last

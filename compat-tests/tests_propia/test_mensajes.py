@@ -18,6 +18,7 @@ EDITADO_EV = pytest.mark.extension("mensajes", "mensaje_editado")
 ELIMINADO_EV = pytest.mark.extension("mensajes", "mensaje_eliminado")
 REACCIONES_EV = pytest.mark.extension("mensajes", "reacciones_actualizadas")
 FIJADOS_EV = pytest.mark.extension("mensajes", "fijados_actualizados")
+CON_V2 = pytest.mark.extension("mensajes", "one rule set with the v2 routes")
 
 
 def ids(messages):
@@ -520,3 +521,26 @@ def test_pins_are_announced_to_the_room_in_pin_order(sockets, grupo, token):
     expect(grupo.b.desfijar(second["id"]), 200)
     p = watcher.wait("fijados_actualizados", same_conversation(grupo.conv), since=since)
     assert [sid(x) for x in p["fijados"]] == [sid(first["id"])], p
+
+
+# The v2 generation's reactions and pins are the same rows.
+
+@CON_V2
+def test_a_v2_reaction_is_one_of_our_reactions_and_replaces_only_its_authors(uno_a_uno, token):
+    a, b, _, conv = uno_a_uno
+    m = a.enviar_ok(conv, token)
+    expect(a.reaccionar(m["id"], "❤️"), 200)
+    expect(b.reaccionar(m["id"], "👍"), 200)
+    expect(b.reaccionar(m["id"], "😂"), 200)
+    expect(b.post(f"/api/chat/mensajes/{m['id']}/reaccion", {"emoji": "😮"}), 200)
+    seen = reacciones(a.mp(conv, m["id"])["reacciones"])
+    assert seen == [("❤️", {a.rut}), ("😮", {b.rut})], f"v2 keeps one reaction per user: {seen}"
+
+
+@CON_V2
+def test_a_v2_pin_is_one_of_our_pins(uno_a_uno, token):
+    a, b, _, conv = uno_a_uno
+    first, second = a.enviar_ok(conv, f"{token} 1"), a.enviar_ok(conv, f"{token} 2")
+    expect(a.fijar(first["id"]), 200)
+    expect(b.post(f"/api/chat/mensajes/{second['id']}/fijar"), 200)
+    assert ids(b.pagina(conv)["fijados"]) == [sid(first["id"]), sid(second["id"])]
