@@ -19,6 +19,7 @@ ELIMINADO_EV = pytest.mark.extension("mensajes", "mensaje_eliminado")
 REACCIONES_EV = pytest.mark.extension("mensajes", "reacciones_actualizadas")
 FIJADOS_EV = pytest.mark.extension("mensajes", "fijados_actualizados")
 CON_V2 = pytest.mark.extension("mensajes", "one rule set with the v2 routes")
+ENTREGA_MP = pytest.mark.extension("mensajes", "entrega on every MP of one's own")
 
 
 def ids(messages):
@@ -191,7 +192,7 @@ def test_editing_without_a_session_is_401(http, grupo, token):
     expect_refused(r, 401)
 
 
-@HISTORIAL
+@ENTREGA_MP
 def test_own_messages_carry_entrega_in_the_edit_answer_and_the_pins(grupo, token):
     m = grupo.b.enviar_ok(grupo.conv, token)
     edited = expect(grupo.b.editar(m["id"], f"{token} editado"), 200)["mensaje"]
