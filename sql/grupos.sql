@@ -25,8 +25,10 @@
 -- Functions (one implementation of every group and message-life write, used by both stores:
 -- the PostgreSQL store runs `SELECT weigence_x(..)::text`, the PostgREST store POSTs
 -- /rpc/weigence_x). Each returns jsonb; a refusal is {"error": "<codigo>"} and changes nothing.
--- Membership changes lock the conversation row first, so they serialize with each other and
--- with sends (sql/postgrest_functions.sql locks it too before its membership check).
+-- Membership changes of a conversation serialize on a transaction-scoped advisory lock keyed on
+-- it (20 concurrent adds of one user give one membership). Every writer locks participant rows
+-- before the conversation row: a send holds the sender's participant row (FOR SHARE / KEY SHARE)
+-- until it commits, so a send racing a removal is stored before it or refused, never deadlocked.
 -- They trust their actor argument (the server checked the session): SECURITY INVOKER and
 -- executable only by service_role where that role exists, never by PUBLIC, anon or authenticated.
 DO $esquema$
@@ -202,9 +204,15 @@ BEGIN
                 VALUES (v_conv, v_autor, v_texto, clock_timestamp(), ''sistema''{vals_extra})
                 RETURNING m.id, m.fecha_envio, {mensaje_json} INTO v_mid, v_fecha, v_mensaje;
                 {toque}'],
-        -- Locks the conversation (membership changes serialize on it), then the refusals every
-        -- group change shares; sets v_grupal, v_creador, v_admin (the actor's role), v_actor (name).
-        ['{cabecera}', 'SELECT c.es_grupal, c.creado_por INTO v_grupal, v_creador FROM {s}.{conv} c WHERE c.id = v_conv FOR UPDATE;
+        -- Serializes the membership changes of the conversation, then the refusals every group
+        -- change shares; sets v_grupal, v_creador, v_admin (the actor's role), v_actor (name).
+        -- The lock is a transaction-scoped advisory lock keyed on the conversation, not its row:
+        -- sends lock the sender's participant row and then touch the conversation row (the
+        -- message's foreign key, the last-message columns), so a membership change holding the
+        -- conversation row while deleting a participant row would deadlock with them. Taken
+        -- this way every writer goes participant row first, conversation row last.
+        ['{cabecera}', 'PERFORM pg_advisory_xact_lock(hashtextextended(''weigence_grupo|'' || v_conv::text, 0));
+                SELECT c.es_grupal, c.creado_por INTO v_grupal, v_creador FROM {s}.{conv} c WHERE c.id = v_conv;
                 IF NOT FOUND THEN
                     RETURN jsonb_build_object(''error'', ''no_existe'');
                 END IF;
@@ -586,7 +594,7 @@ $cuerpo$
 $f$,
 $f$
 -- Pins (at most 20 per conversation; pinning a pinned message changes nothing) or unpins a
--- message (members). Pins of one conversation serialize on its row, so the cap holds.
+-- message (members).
 CREATE OR REPLACE FUNCTION {s}.weigence_fijar(p_mensaje text, p_actor text, p_fijar boolean)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
 DECLARE
@@ -601,10 +609,13 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'no_existe');
     END IF;
-    PERFORM 1 FROM {s}.{conv} c WHERE c.id = v_conv FOR NO KEY UPDATE;
-    IF NOT EXISTS (SELECT 1 FROM {s}.{part} p WHERE p.conversacion_id = v_conv AND p.usuario_id = p_actor) THEN
+    -- The actor's participant row (a removal waits for the pin, or the pin sees the removal),
+    -- then the conversation row: pins of one conversation serialize there, so the cap holds.
+    PERFORM 1 FROM {s}.{part} p WHERE p.conversacion_id = v_conv AND p.usuario_id = p_actor LIMIT 1 FOR KEY SHARE;
+    IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'sin_acceso');
     END IF;
+    PERFORM 1 FROM {s}.{conv} c WHERE c.id = v_conv FOR NO KEY UPDATE;
     IF NOT p_fijar THEN
         DELETE FROM {s}.{fij} f WHERE f.conversacion_id = v_conv AND f.mensaje_id = v_id;
         v_cambio := FOUND;
