@@ -11,8 +11,8 @@
 --     sends with one client key store one message;
 --   * <messages table>_enviar(conversation, author, text, client key, reply_to): participant
 --     check (the sender's participant row locked until commit, so a send racing a removal is
---     stored before it or refused), idempotent insert (with the replied message where the v2 delta's `reply_to` column
---     exists), conversation update, in one transaction; returns
+--     stored before it or refused), idempotent insert (with the replied message where the v2
+--     delta's `reply_to` column exists), conversation update, in one transaction; returns
 --     {"nuevo": bool, "mensaje": {message columns..., "usuarios": {author}}} (an earlier
 --     four-argument version is dropped and replaced);
 --   * <messages table>_eliminar(message): a v2 delete in one transaction: the message marked
