@@ -193,6 +193,7 @@ impl PostgresStore {
             indice_busqueda: e.indice_busqueda,
             adjuntos: (e.adjuntos, e.tablas.adjuntos),
             silencios: e.participantes.contains("silenciado"),
+            grupos: e.grupos,
         })
     }
 
@@ -379,6 +380,8 @@ pub struct ResumenEsquema {
     pub adjuntos: (bool, &'static str),
     /// Participants have the `silenciado` column (`sql/busqueda.sql`): per-conversation mute.
     pub silencios: bool,
+    /// `sql/grupos.sql` is applied.
+    pub grupos: bool,
 }
 
 /// A pooled connection. Failing to obtain one (refused, timed out, database closed to
@@ -1025,7 +1028,11 @@ impl Consultas {
 
         // Group commit (see `Escritor`): one row per send, in arrival order (`n`), from five
         // parallel arrays. Membership and the reply are checked in the same statement; a send
-        // that fails them is not inserted and comes back with its reason. At most one send per
+        // that fails them is not inserted and comes back with its reason. Each send locks its
+        // author's participant row FOR SHARE before its update locks the conversation row, the
+        // order sql/grupos.sql's membership changes take them in (participant rows, then the
+        // conversation): a removal racing a send either waits for it to commit or commits first,
+        // and then the send finds no participant row and is refused; never a deadlock. At most one send per
         // conversation and per client key (the batcher sees to it), so the inserted rows are
         // matched back by conversation and author, and each conversation is updated once.
         let mut cols_lote = vec!["conversacion_id", "usuario_id", "contenido", "fecha_envio"];
