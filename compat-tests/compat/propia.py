@@ -41,8 +41,12 @@ class PropiaUser(ChatUser):
     def call(self, method, path, body=ABSENT, **kwargs):
         if body is not ABSENT:
             kwargs["json"] = body
-        if self.csrf_token and method != "GET":
-            kwargs["headers"] = {"X-CSRFToken": self.csrf_token, **(kwargs.get("headers") or {})}
+        if method != "GET":
+            # What a browser sends with the page's fetch: its Origin (and the page's CSRF token).
+            page = {"Origin": self.http.origin}
+            if self.csrf_token:
+                page["X-CSRFToken"] = self.csrf_token
+            kwargs["headers"] = {**page, **(kwargs.get("headers") or {})}
         return self.http.request(method, path, cookie=self.cookie, **kwargs)
 
     # Groups.
