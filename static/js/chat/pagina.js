@@ -15,8 +15,11 @@ import {
   nombreConversacion,
   renderConversaciones
 } from './lista.js';
-import { filaCargandoAnteriores } from './mensajes.js';
+import { iniciarGrupos } from './grupos.js';
+import { irAMensaje } from './mensajes.js';
+import { iniciarMenu } from './menu-mensaje.js';
 import { abrirModal, alElegirUsuario, cerrarModal, modalAbierto, renderUsuarios } from './nuevo-chat.js';
+import { iniciarRespuesta } from './respuesta.js';
 import { alCambiarVisibilidad, iniciarSondeo, latir } from './sondeo.js';
 import { iniciarSocket } from './tiempo-real.js';
 
@@ -45,6 +48,9 @@ export function iniciar() {
   dom.listaUsuarios.addEventListener('click', alElegirUsuario);
   document.addEventListener('keydown', alPulsarTeclaGlobal);
   document.addEventListener('visibilitychange', alCambiarVisibilidad);
+  iniciarGrupos();
+  iniciarMenu();
+  iniciarRespuesta();
 
   dom.estadoConexion.classList.remove('hidden'); // oculto para cualquier otro chat.js, que no lo actualiza
   iniciarSocket();
@@ -71,12 +77,7 @@ export function iniciar() {
       if (!c) return false;
       if (!mismoId(c.id, idActual())) await abrirConversacion(c);
       if (!existe(mensajeId)) return true;
-      const fila = await filaCargandoAnteriores(mensajeId);
-      if (!fila) return false;
-      dom.mensajes.querySelectorAll('.mensaje.resaltado').forEach((f) => f.classList.remove('resaltado'));
-      fila.classList.add('resaltado');
-      fila.scrollIntoView({ block: 'center' });
-      return true;
+      return Boolean(await irAMensaje(mensajeId));
     }
   };
   iniciarSondeo(); // hasta que el socket conecte; sin Socket.IO, siempre
