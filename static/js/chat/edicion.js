@@ -45,7 +45,8 @@ export function editar(m) {
     guardar.disabled = true;
     try {
       const datos = await api('PATCH', '/api/chat/mensajes/' + encodeURIComponent(m.id), { contenido });
-      actualizarMensaje(Object.assign({}, datos.mensaje, { id: m.id }));
+      // Una edición cambia el texto y la marca; reacciones y entregas siguen sus propios eventos.
+      actualizarMensaje({ id: m.id, contenido: datos.mensaje.contenido, editado: true });
       salir();
     } catch (error) {
       guardar.disabled = false;
