@@ -262,12 +262,18 @@ async function escenario(ana, bruno, carla) {
   }
   ok('respuesta con la cita sobre el campo y en el mensaje, en las tres páginas');
 
-  // Bruno fija el mensaje editado de Ana.
-  await menu(bruno, editado, 'fijar');
+  // Bruno fija el mensaje editado de Ana, solo con el teclado: Intro abre el menú, Fin va a
+  // la última opción («Fijar»: no es suyo ni es administrador), Intro la elige.
+  await fila(bruno, editado).locator('.boton-menu').focus();
+  await bruno.pagina.keyboard.press('Enter');
+  await fila(bruno, editado).locator('.menu-mensaje').waitFor();
+  await bruno.pagina.keyboard.press('End');
+  afirmar(await bruno.pagina.evaluate(() => document.activeElement.dataset.accion) === 'fijar', 'Fin no llevó a «Fijar»');
+  await bruno.pagina.keyboard.press('Enter');
   for (const u of [ana, bruno, carla]) {
     await u.pagina.locator('#barra-fijados .fijado', { hasText: editado }).waitFor();
   }
-  ok('fijado en vivo: la barra de fijados en las tres páginas');
+  ok('fijado en vivo desde el menú manejado con el teclado: la barra de fijados en las tres páginas');
 
   // Entregas: Bruno y Carla se van; Ana envía (✓); vuelven (✓✓); abren el grupo (leído).
   await bruno.pagina.goto('about:blank');
@@ -338,8 +344,10 @@ async function escenario(ana, bruno, carla) {
   await bruno.pagina.locator('#grupo-miembros .miembro', { hasText: 'Diego Rojas' }).waitFor();
   await ana.pagina.locator(`#grupo-miembros .miembro[data-id="${BRUNO}"] [data-accion="hacer-admin"]`).click();
   await bruno.pagina.locator(`#grupo-miembros .miembro[data-id="${BRUNO}"] .insignia-admin`).waitFor();
-  await bruno.pagina.locator('#grupo-miembros [data-accion="quitar"]').first().waitFor();
-  ok('renombrar, agregar a Diego y hacer administrador a Bruno: en vivo en la página de Bruno');
+  await bruno.pagina.locator('#grupo-miembros .miembro', { hasText: 'Diego Rojas' }).locator('[data-accion="quitar"]').waitFor();
+  afirmar(await bruno.pagina.locator('#grupo-miembros .miembro', { hasText: 'Ana Pérez' }).locator('[data-accion]').count() === 0,
+    'Bruno, administrador, ve acciones sobre la creadora');
+  ok('renombrar, agregar a Diego y hacer administrador a Bruno: en vivo en la página de Bruno (sin acciones sobre la creadora)');
   await ana.pagina.locator('#modal-grupo [data-cerrar]').last().click();
 
   // Recargar la página de Ana muestra lo mismo.
@@ -360,6 +368,13 @@ async function escenario(ana, bruno, carla) {
   await carla.pagina.waitForFunction(() => !document.getElementById('lista-conversaciones').textContent.includes('Cargando'));
   afirmar(await itemLista(carla, 'Bodega').count() === 0, 'el grupo volvió a la lista de Carla tras recargar');
   ok('tras recargar, Carla sigue sin el grupo');
+
+  // Bruno sale del grupo: se cierra en su página y Ana ve el mensaje de sistema.
+  await bruno.pagina.click('#btn-salir-grupo');
+  await bruno.pagina.waitForSelector('#area-conversacion.hidden', { state: 'attached' });
+  await itemLista(bruno, nuevoNombre).waitFor({ state: 'detached' });
+  await esperarSistema(ana, 'salió del grupo');
+  ok('Bruno sale del grupo: lo pierde de su lista y Ana ve «salió del grupo»');
 
   for (const u of [ana, bruno, carla]) {
     afirmar(u.dialogos.length === 0, `${u.nombre}: se abrió un diálogo: ${u.dialogos.join('; ')}`);

@@ -249,7 +249,8 @@ function elementoMiembro(g, x) {
   const soyYo = mismoId(x.usuario_id, YO);
   item.appendChild(crear('span', 'miembro-nombre', (x.nombre || 'Usuario') + (soyYo ? ' (tú)' : '')));
   if (x.es_admin) item.appendChild(crear('span', 'insignia-admin', 'admin'));
-  if (g.soy_admin && !soyYo) {
+  // Al creador nadie más lo quita ni le quita el rol (el servidor responde es_creador).
+  if (g.soy_admin && !soyYo && !mismoId(x.usuario_id, g.creado_por)) {
     const acciones = crear('span', 'miembro-acciones');
     const rol = crear('button', 'boton boton-chico', x.es_admin ? 'Quitar admin' : 'Hacer admin');
     rol.type = 'button';
