@@ -229,6 +229,7 @@ async function escenario(ana, bruno, carla) {
   await filaBruno.hover();
   await filaBruno.locator('.boton-menu').click();
   afirmar(await filaBruno.locator('[data-accion="eliminar"]').count() === 0, 'Bruno ve «Eliminar» en un mensaje ajeno');
+  await capturar([bruno], '-menu');
   await bruno.pagina.keyboard.press('Escape');
   await filaBruno.locator('.menu-mensaje').waitFor({ state: 'detached' });
   afirmar(await bruno.pagina.evaluate(() => document.activeElement.classList.contains('boton-menu')), 'Escape no devolvió el foco a «⋯»');
@@ -324,6 +325,7 @@ async function escenario(ana, bruno, carla) {
     return r.status;
   });
   afirmar(rechazo === 403, `Carla envía tras ser quitada: ${rechazo}`);
+  await capturar([carla], '-removida');
   await esperarSistema(ana, 'quitó a');
   await esperarSistema(bruno, 'quitó a');
   await ana.pagina.locator(`#grupo-miembros .miembro[data-id="${CARLA}"]`).waitFor({ state: 'detached' });
