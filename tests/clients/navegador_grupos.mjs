@@ -262,6 +262,16 @@ async function escenario(ana, bruno, carla) {
     afirmar((await cita.locator('.cita-texto').textContent()) === deBruno, `${u.nombre}: texto de la cita`);
   }
   ok('respuesta con la cita sobre el campo y en el mensaje, en las tres páginas');
+  const respuestaEditada = 'Ese pasillo ya lo revisé ayer en la tarde';
+  await menu(carla, respuesta, 'editar');
+  await carla.pagina.fill('.edicion-campo', respuestaEditada);
+  await carla.pagina.click('.edicion-guardar');
+  for (const u of [ana, bruno, carla]) {
+    await esperarTexto(u, respuestaEditada);
+    afirmar((await fila(u, respuestaEditada).locator('.cita .cita-texto').textContent()) === deBruno,
+      `${u.nombre}: la respuesta editada perdió su cita`);
+  }
+  ok('editar una respuesta conserva su cita en las tres páginas');
 
   // Bruno fija el mensaje editado de Ana, solo con el teclado: Intro abre el menú, Fin va a
   // la última opción («Fijar»: no es suyo ni es administrador), Intro la elige.

@@ -88,7 +88,7 @@ function ultimoEnLista(conversacionId, mensajeId) {
 export function alEditarse(datos) {
   if (!datos || !datos.mensaje) return;
   if (mismoId(datos.conversacion_id, idActual())) {
-    actualizarMensaje(datos.mensaje);
+    actualizarMensaje({ id: datos.mensaje.id, contenido: datos.mensaje.contenido, editado: true });
     return;
   }
   const ultimo = ultimoEnLista(datos.conversacion_id, datos.mensaje.id);
