@@ -134,15 +134,18 @@ export function incorporarMiembros(ruts) {
 
 /**
  * Avisa al servidor que un mensaje de otro llegó a esta página (una vez por mensaje): por el
- * socket (marcar_entregado) o, sin él, por REST.
+ * socket (marcar_entregado) o, si la página sondea sin él, por REST. Mientras el socket aún
+ * conecta no se avisa: la recarga que sigue a la conexión lo hace por el socket.
  */
 export function avisarEntregado(conversacionId, mensajeId) {
   const id = String(conversacionId);
   if (!existe(mensajeId) || mismoId(estado.entregaAvisada.get(id), mensajeId)) return;
+  const vivo = enVivo();
+  if (!vivo && (estado.sinGrupos || dom.estadoConexion.dataset.estado === 'conectando')) return;
   estado.entregaAvisada.set(id, mensajeId);
-  if (enVivo()) {
+  if (vivo) {
     estado.socket.emit('marcar_entregado', { conversacion_id: id, mensaje_id: mensajeId });
-  } else if (!estado.sinGrupos) {
+  } else {
     api('POST', '/api/chat/conversaciones/' + encodeURIComponent(id) + '/entregado', { mensaje_id: mensajeId })
       .catch((error) => manejarError(error, true));
   }
