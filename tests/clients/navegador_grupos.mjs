@@ -10,7 +10,8 @@
 // it; Ana removes Carla (Carla's page shows the notice, the input is disabled, the group leaves
 // her list and a send is refused; Ana and Bruno see the system message), renames the group,
 // adds Diego and makes Bruno admin (Bruno's panel shows it live); finally a reload of Ana's page
-// shows exactly the same conversation. Prints one "ok" line per check; screenshots in
+// shows exactly the same conversation; Diego, with Socket.IO cut (REST polling), delivers and
+// reads through REST and notices his removal from the history's 403. Prints one "ok" line per check; screenshots in
 // OUTPUT_DIR (also on failure). Exits 1 on the first failed check, 2 on bad usage.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ if (!base || !salida) {
 }
 
 const ESPERA_MS = 10000;
+const ESPERA_SONDEO_MS = 20000; // lo que llega por el sondeo REST (cada 5 s)
 const CARLA = '33333333-3';
 const BRUNO = '22222222-2';
 const GRUPO = 'Bodega norte';
@@ -33,8 +35,16 @@ function afirmar(condicion, texto) {
   if (!condicion) throw new Error(texto);
 }
 
-async function nuevaPagina(navegador, nombre) {
+async function nuevaPagina(navegador, nombre, sinSocket = false) {
   const contexto = await navegador.newContext({ viewport: { width: 1200, height: 800 }, locale: 'es-CL' });
+  if (sinSocket) {
+    // Socket.IO cortado (WebSocket con un paquete inválido, long-polling abortado): la página sondea.
+    await contexto.routeWebSocket(/\/socket\.io\//, (ws) => {
+      ws.send('x');
+      ws.close();
+    });
+    await contexto.route('**/socket.io/**', (ruta) => ruta.abort());
+  }
   const pagina = await contexto.newPage();
   pagina.setDefaultTimeout(ESPERA_MS);
   const usuario = { nombre, pagina, errores: [], dialogos: [] };
@@ -46,16 +56,16 @@ async function nuevaPagina(navegador, nombre) {
   return usuario;
 }
 
-async function iniciarSesion({ pagina }, correo) {
+async function iniciarSesion({ pagina }, correo, estado = 'vivo') {
   await pagina.goto(`${base}/`);
   await pagina.fill('input[name="usuario"]', correo);
   await pagina.fill('input[name="password"]', 'demo1234');
   await Promise.all([pagina.waitForURL(/\/chat$/), pagina.click('button[type="submit"]')]);
-  await enVivo({ pagina });
+  await enVivo({ pagina }, estado);
 }
 
-async function enVivo({ pagina }) {
-  await pagina.waitForSelector('#estado-conexion[data-estado="vivo"]');
+async function enVivo({ pagina }, estado = 'vivo') {
+  await pagina.waitForSelector(`#estado-conexion[data-estado="${estado}"]`);
   await pagina.waitForSelector('#btn-nuevo-grupo:not(.hidden)');
 }
 
@@ -117,14 +127,14 @@ async function esperarReaccion(usuario, texto, emoji, esperado, mia) {
 }
 
 /** El estado del recibo y el «leído por» del mensaje propio con ese texto. */
-async function esperarRecibo({ pagina }, texto, estado, leidoPor) {
+async function esperarRecibo({ pagina }, texto, estado, leidoPor, timeout = ESPERA_MS) {
   await pagina.waitForFunction(([t, e, l]) => {
     const filas = Array.from(document.querySelectorAll('#mensajes-contenedor .mensaje-propio'));
     const f = filas.find((x) => x.querySelector('.burbuja-texto').textContent === t);
     const recibo = f && f.querySelector('.recibo');
     const por = f && f.querySelector('.leido-por');
     return recibo && recibo.dataset.estado === e && por.textContent === l;
-  }, [texto, estado, leidoPor]);
+  }, [texto, estado, leidoPor], { timeout });
 }
 
 /** Lo que Ana ve de la conversación, sin horas: para compararlo tras recargar. */
@@ -154,7 +164,7 @@ async function capturar(usuarios, sufijo = '') {
   }
 }
 
-async function escenario(ana, bruno, carla) {
+async function escenario(ana, bruno, carla, diego) {
   await Promise.all([
     iniciarSesion(ana, 'ana@weigence.cl'),
     iniciarSesion(bruno, 'bruno@weigence.cl'),
@@ -381,6 +391,26 @@ async function escenario(ana, bruno, carla) {
   afirmar(await itemLista(carla, 'Bodega').count() === 0, 'el grupo volvió a la lista de Carla tras recargar');
   ok('tras recargar, Carla sigue sin el grupo');
 
+  // Diego entra sin Socket.IO (la página sondea por REST cada 5 s): avisa la entrega por REST,
+  // lee al abrir, y nota que lo quitaron por el 403 del historial.
+  await iniciarSesion(diego, 'diego@weigence.cl', 'sondeo');
+  await itemLista(diego, nuevoNombre).waitFor({ timeout: ESPERA_SONDEO_MS });
+  const paraDiego = 'Diego, bienvenido al grupo';
+  await enviar(ana, paraDiego);
+  await esperarRecibo(ana, paraDiego, 'entregado', 'leído por 1 de 2', ESPERA_SONDEO_MS);
+  ok('sin socket, la página de Diego avisa la entrega por REST: ✓✓ y «leído por 1 de 2» (Bruno lo leyó en vivo)');
+  await itemLista(diego, nuevoNombre).click();
+  await esperarTexto(diego, paraDiego);
+  await esperarRecibo(ana, paraDiego, 'leido', 'leído por 2 de 2', ESPERA_SONDEO_MS);
+  ok('Diego lo abre por REST: «leído por 2 de 2»');
+  await ana.pagina.click('#btn-grupo');
+  await ana.pagina.locator('#grupo-miembros .miembro', { hasText: 'Diego Rojas' }).locator('[data-accion="quitar"]').click();
+  await diego.pagina.waitForSelector('#aviso-removido:not(.hidden)', { timeout: ESPERA_SONDEO_MS });
+  afirmar(await diego.pagina.isDisabled('#input-mensaje'), 'Diego aún puede escribir');
+  await itemLista(diego, nuevoNombre).waitFor({ state: 'detached' });
+  ok('sin socket, Diego nota que lo quitaron en el siguiente sondeo: aviso, campo deshabilitado, sin el grupo');
+  await ana.pagina.locator('#modal-grupo [data-cerrar]').last().click();
+
   // Bruno sale del grupo: se cierra en su página y Ana ve el mensaje de sistema.
   await bruno.pagina.click('#btn-salir-grupo');
   await bruno.pagina.waitForSelector('#area-conversacion.hidden', { state: 'attached' });
@@ -388,7 +418,7 @@ async function escenario(ana, bruno, carla) {
   await esperarSistema(ana, 'salió del grupo');
   ok('Bruno sale del grupo: lo pierde de su lista y Ana ve «salió del grupo»');
 
-  for (const u of [ana, bruno, carla]) {
+  for (const u of [ana, bruno, carla, diego]) {
     afirmar(u.dialogos.length === 0, `${u.nombre}: se abrió un diálogo: ${u.dialogos.join('; ')}`);
     afirmar(u.errores.length === 0, `${u.nombre}: errores de JavaScript: ${u.errores.join('; ')}`);
   }
@@ -407,8 +437,9 @@ async function main() {
     const ana = await nuevaPagina(navegador, 'ana');
     const bruno = await nuevaPagina(navegador, 'bruno');
     const carla = await nuevaPagina(navegador, 'carla');
-    usuarios.push(ana, bruno, carla);
-    await escenario(ana, bruno, carla);
+    const diego = await nuevaPagina(navegador, 'diego', true);
+    usuarios.push(ana, bruno, carla, diego);
+    await escenario(ana, bruno, carla, diego);
     await capturar(usuarios);
     console.log('navegador_grupos: todo bien');
   } catch (error) {
