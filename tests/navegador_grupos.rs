@@ -2,7 +2,8 @@
 //! against the real binary, with three users in three browser contexts: group creation, live
 //! messages to all, reactions, an edit, deletes (own and an admin's), a reply, a pin, ticks from
 //! ✓ to «leído por 2 de 2», a removal (the removed user's page shows it and can no longer send),
-//! rename, add, admin role, and the same conversation after a reload
+//! rename, add, admin role, leaving, the same conversation after a reload, and a fourth user
+//! whose page has no socket (REST polling) delivering, reading and noticing his removal
 //! (`tests/clients/navegador_grupos.mjs`). Screenshots go to `$TEST_OUTPUT/navegador_grupos`.
 
 mod common;
