@@ -182,7 +182,8 @@ async function escenario(ana, bruno, carla, diego) {
   await ana.pagina.waitForFunction((n) => document.getElementById('chat-nombre').textContent === n, GRUPO);
   await esperarSistema(ana, GRUPO);
   afirmar(await ana.pagina.isHidden('#modal-nuevo-grupo'), 'el diálogo sigue abierto');
-  ok('Ana creó el grupo y lo ve abierto con el mensaje de sistema');
+  afirmar(await ana.pagina.locator('.mensaje-sistema .boton-menu').count() === 0, 'un mensaje de sistema tiene menú');
+  ok('Ana creó el grupo y lo ve abierto con el mensaje de sistema (centrado, sin menú)');
 
   for (const u of [bruno, carla]) {
     await itemLista(u, GRUPO).locator('.conversacion-miembros', { hasText: '3 miembros' }).waitFor();
@@ -295,6 +296,16 @@ async function escenario(ana, bruno, carla, diego) {
     await u.pagina.locator('#barra-fijados .fijado', { hasText: editado }).waitFor();
   }
   ok('fijado en vivo desde el menú manejado con el teclado: la barra de fijados en las tres páginas');
+  await menu(ana, deBruno, 'fijar');
+  const fijados = (u) => u.pagina.evaluate(() => Array.from(document.querySelectorAll('#barra-fijados .fijado-texto')).map((x) => x.textContent));
+  await carla.pagina.locator('#barra-fijados .fijado', { hasText: deBruno }).waitFor();
+  afirmar(JSON.stringify(await fijados(carla)) === JSON.stringify([editado, deBruno]), `orden de los fijados: ${await fijados(carla)}`);
+  await menu(carla, deBruno, 'desfijar');
+  for (const u of [ana, bruno, carla]) {
+    await u.pagina.locator('#barra-fijados .fijado', { hasText: deBruno }).waitFor({ state: 'detached' });
+    afirmar(JSON.stringify(await fijados(u)) === JSON.stringify([editado]), `${u.nombre}: fijados tras desfijar`);
+  }
+  ok('varios fijados en el orden en que se fijaron; desfijar lo quita de la barra en las tres páginas');
 
   // Entregas: Bruno y Carla se van; Ana envía (✓); vuelven (✓✓); abren el grupo (leído).
   await bruno.pagina.goto('about:blank');
