@@ -15,9 +15,10 @@ import {
   nombreConversacion,
   renderConversaciones
 } from './lista.js';
-import { iniciarGrupos } from './grupos.js';
 import { irAMensaje } from './mensajes.js';
 import { iniciarMenu } from './menu-mensaje.js';
+import { iniciarNuevoGrupo } from './nuevo-grupo.js';
+import { iniciarPanelGrupo } from './panel-grupo.js';
 import { abrirModal, alElegirUsuario, cerrarModal, modalAbierto, renderUsuarios } from './nuevo-chat.js';
 import { iniciarRespuesta } from './respuesta.js';
 import { alCambiarVisibilidad, iniciarSondeo, latir } from './sondeo.js';
@@ -48,7 +49,8 @@ export function iniciar() {
   dom.listaUsuarios.addEventListener('click', alElegirUsuario);
   document.addEventListener('keydown', alPulsarTeclaGlobal);
   document.addEventListener('visibilitychange', alCambiarVisibilidad);
-  iniciarGrupos();
+  iniciarNuevoGrupo();
+  iniciarPanelGrupo();
   iniciarMenu();
   iniciarRespuesta();
 
