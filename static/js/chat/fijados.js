@@ -15,7 +15,9 @@ export function estaFijado(id) {
 
 /** Los fijados de la conversación abierta (mensajes del servidor, en orden). */
 export function ponerFijados(lista) {
-  estado.fijados = Array.isArray(lista) ? lista : [];
+  const nuevos = Array.isArray(lista) ? lista : [];
+  if (JSON.stringify(nuevos) === JSON.stringify(estado.fijados)) return; // recarga sin cambios
+  estado.fijados = nuevos;
   pintarFijados();
 }
 

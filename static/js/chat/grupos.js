@@ -25,6 +25,7 @@ export function ponerGrupo(g) {
   const miembros = Array.isArray(g.miembros) ? g.miembros : [];
   const yo = miembros.find((x) => mismoId(x.usuario_id, YO));
   const grupo = Object.assign({}, g, { miembros, soy_admin: Boolean(yo && yo.es_admin) });
+  if (estado.grupo && JSON.stringify(estado.grupo) === JSON.stringify(grupo)) return; // recarga sin cambios
   const c = buscarConversacionPorId(grupo.id);
   if (c && grupo.es_grupal) {
     c.nombre = grupo.nombre;
