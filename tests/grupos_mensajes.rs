@@ -1,0 +1,869 @@
+//! The life of a message in our own API (issue 12): edit (author, window), delete (author or
+//! group admin), reactions (toggle, counts, several emoji), replies (same conversation only),
+//! pins (several, in order) and delivery states (sent, delivered, read; "read by N of M"), with
+//! their Socket.IO events, against the real binary with real python-socketio clients, on both
+//! table variants and a representative subset on the PostgREST store.
+
+mod common;
+mod grupos_comun;
+
+use common::{ANA, BRUNO, CARLA, Sockets, Variante, segmento};
+use grupos_comun::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+en_ambas_variantes!(
+    authors_edit_within_the_window_and_nobody_else_edits,
+    authors_and_group_admins_delete_and_others_cannot,
+    reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user,
+    replies_quote_the_original_in_the_same_conversation_only,
+    pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty,
+    one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back,
+    groups_count_who_received_and_who_read_each_message,
+);
+
+/// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
+mod postgrest {
+    use super::*;
+    use common::{ALMACEN, Almacen};
+
+    async fn en_postgrest<F: std::future::Future<Output = ()>>(f: F) {
+        ALMACEN
+            .scope(Almacen::Postgrest { funciones: true }, f)
+            .await
+    }
+
+    #[tokio::test]
+    async fn edits_live() {
+        en_postgrest(authors_edit_within_the_window_and_nobody_else_edits(
+            Variante::Live,
+        ))
+        .await
+    }
+
+    #[tokio::test]
+    async fn reactions_migration() {
+        en_postgrest(
+            reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(
+                Variante::Migration,
+            ),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn pins_live() {
+        en_postgrest(pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(Variante::Live))
+            .await
+    }
+
+    #[tokio::test]
+    async fn delivery_states_live() {
+        en_postgrest(
+            one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(Variante::Live),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn group_delivery_states_migration() {
+        en_postgrest(groups_count_who_received_and_who_read_each_message(
+            Variante::Migration,
+        ))
+        .await
+    }
+}
+
+async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
+    let app = servidor_con(v, &[("EDIT_WINDOW_SECONDS", "120")]).await;
+    let (gid, _) = crear_grupo(&app, ANA, "Edición", &[BRUNO, CARLA]).await;
+    let s = Sockets::iniciar();
+    s.conectar("bruno", &app.base, BRUNO).await;
+    assert!(s.unirse("bruno", &gid).await);
+    let msg = app.enviar(ANA, &gid, "hola").await;
+    assert_eq!(msg["tipo"], "texto");
+    assert_eq!(msg["reply_to"], Value::Null);
+    assert_eq!(msg["cita"], Value::Null);
+    let mid = id(&msg);
+    let ruta = format!("/api/chat/mensajes/{mid}");
+    // Within the window, also a minute after sending.
+    atrasar(&app, v, &mid, 60).await;
+    let marca = s.marca("bruno").await;
+    let (st, b) = pedir(
+        &app,
+        Method::PATCH,
+        &ruta,
+        Some(ANA),
+        Some(json!({"contenido": "hola editado"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["success"], json!(true));
+    assert_eq!(b["mensaje"]["id"], msg["id"]);
+    assert_eq!(b["mensaje"]["contenido"], "hola editado");
+    assert_eq!(b["mensaje"]["editado"], json!(true));
+    assert_eq!(b["mensaje"]["tipo"], "texto");
+    let ev = s
+        .esperar(
+            "bruno",
+            "mensaje_editado",
+            json!({"conversacion_id": gid, "mensaje": {"id": msg["id"]}}),
+            marca,
+        )
+        .await;
+    assert_eq!(ev["mensaje"]["contenido"], "hola editado", "{ev}");
+    assert_eq!(ev["mensaje"]["editado"], json!(true), "{ev}");
+    assert_eq!(
+        fila_mensaje(&app, v, &mid).await,
+        ("hola editado".to_owned(), true)
+    );
+    let h = historial(&app, BRUNO, &gid).await;
+    let en_historial = buscar(&h["mensajes"], &msg["id"]);
+    assert_eq!(
+        (&en_historial["contenido"], &en_historial["editado"]),
+        (&json!("hola editado"), &json!(true))
+    );
+
+    let creacion = h["mensajes"][0].clone();
+    assert_eq!(creacion["tipo"], "sistema");
+    let sin_cambios =
+        |esperado: StatusCode, rut: Option<&'static str>, ruta: String, body: Value| {
+            let app = &app;
+            async move {
+                let (st, b) = pedir(app, Method::PATCH, &ruta, rut, Some(body.clone())).await;
+                assert_eq!(st, esperado, "{rut:?} {ruta} {body}: {b}");
+                rechazo(&b);
+            }
+        };
+    sin_cambios(
+        StatusCode::FORBIDDEN,
+        Some(BRUNO),
+        ruta.clone(),
+        json!({"contenido": "de Bruno"}),
+    )
+    .await;
+    sin_cambios(
+        StatusCode::FORBIDDEN,
+        Some(DIEGO),
+        ruta.clone(),
+        json!({"contenido": "de Diego"}),
+    )
+    .await;
+    sin_cambios(
+        StatusCode::FORBIDDEN,
+        Some(ANA),
+        format!("/api/chat/mensajes/{}", id(&creacion)),
+        json!({"contenido": "otro sistema"}),
+    )
+    .await;
+    sin_cambios(
+        StatusCode::BAD_REQUEST,
+        Some(ANA),
+        ruta.clone(),
+        json!({"contenido": "   "}),
+    )
+    .await;
+    sin_cambios(
+        StatusCode::BAD_REQUEST,
+        Some(ANA),
+        ruta.clone(),
+        json!({"contenido": 3}),
+    )
+    .await;
+    sin_cambios(StatusCode::BAD_REQUEST, Some(ANA), ruta.clone(), json!({})).await;
+    sin_cambios(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some(ANA),
+        ruta.clone(),
+        json!({"contenido": "x".repeat(2001)}),
+    )
+    .await;
+    sin_cambios(
+        StatusCode::NOT_FOUND,
+        Some(ANA),
+        format!("/api/chat/mensajes/{}", inexistente(v)),
+        json!({"contenido": "x"}),
+    )
+    .await;
+    sin_cambios(
+        StatusCode::UNAUTHORIZED,
+        None,
+        ruta.clone(),
+        json!({"contenido": "x"}),
+    )
+    .await;
+    assert_eq!(
+        no_json(&app, Method::PATCH, &ruta, ANA).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    // Past the window (EDIT_WINDOW_SECONDS=120): refused, row unchanged.
+    atrasar(&app, v, &mid, 180).await;
+    sin_cambios(
+        StatusCode::FORBIDDEN,
+        Some(ANA),
+        ruta.clone(),
+        json!({"contenido": "tarde"}),
+    )
+    .await;
+    assert_eq!(
+        fila_mensaje(&app, v, &mid).await,
+        ("hola editado".to_owned(), true)
+    );
+    let creado = fila_mensaje(&app, v, &id(&creacion)).await;
+    assert_eq!(
+        creado,
+        ("Ana Pérez creó el grupo «Edición»".to_owned(), false)
+    );
+}
+
+async fn authors_and_group_admins_delete_and_others_cannot(v: Variante) {
+    let app = servidor(v).await;
+    let (gid, _) = crear_grupo(&app, ANA, "Limpieza", &[BRUNO, CARLA]).await;
+    let s = Sockets::iniciar();
+    s.conectar("bruno", &app.base, BRUNO).await;
+    assert!(s.unirse("bruno", &gid).await);
+    let b1 = app.enviar(BRUNO, &gid, "de Bruno").await;
+    let c1 = app.enviar(CARLA, &gid, "de Carla 1").await;
+    let c2 = app.enviar(CARLA, &gid, "de Carla 2").await;
+    let borrar = |m: &Value| format!("/api/chat/mensajes/{}", id(m));
+    for (rut, m) in [(CARLA, &b1), (DIEGO, &b1), (BRUNO, &c1)] {
+        let (st, b) = pedir(&app, Method::DELETE, &borrar(m), Some(rut), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{rut}: {b}");
+        rechazo(&b);
+    }
+    let (st, _) = pedir(&app, Method::DELETE, &borrar(&b1), None, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(visibles(&app, v, &[&b1, &c1, &c2]).await, 3);
+
+    let marca = s.marca("bruno").await;
+    let (st, b) = pedir(&app, Method::DELETE, &borrar(&c1), Some(CARLA), None).await;
+    assert_eq!((st, &b["success"]), (StatusCode::OK, &json!(true)), "{b}");
+    s.esperar(
+        "bruno",
+        "mensaje_eliminado",
+        json!({"conversacion_id": gid, "mensaje_id": c1["id"]}),
+        marca,
+    )
+    .await;
+    // The group's admin deletes another member's message.
+    let (st, b) = pedir(&app, Method::DELETE, &borrar(&c2), Some(ANA), None).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    s.esperar(
+        "bruno",
+        "mensaje_eliminado",
+        json!({"conversacion_id": gid, "mensaje_id": c2["id"]}),
+        marca,
+    )
+    .await;
+    assert_eq!(visibles(&app, v, &[&b1, &c1, &c2]).await, 1);
+    for rut in [ANA, BRUNO, CARLA] {
+        let ids = ids(&historial(&app, rut, &gid).await["mensajes"]);
+        assert!(ids.contains(&id(&b1)), "{ids:?}");
+        assert!(
+            !ids.contains(&id(&c1)) && !ids.contains(&id(&c2)),
+            "{ids:?}"
+        );
+    }
+    let (_, v1) = app
+        .get(&format!("/api/chat/mensajes/{gid}"), Some(BRUNO))
+        .await;
+    let ids_v1 = ids(&v1["mensajes"]);
+    assert!(
+        !ids_v1.contains(&id(&c1)) && ids_v1.contains(&id(&b1)),
+        "{v1}"
+    );
+    let (st, _) = pedir(&app, Method::DELETE, &borrar(&c1), Some(CARLA), None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "already deleted");
+    let (st, _) = pedir(
+        &app,
+        Method::DELETE,
+        &format!("/api/chat/mensajes/{}", inexistente(v)),
+        Some(ANA),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // In a 1:1 chat nobody is an admin: only the author deletes.
+    let uno = app.conversacion(ANA, BRUNO).await;
+    let x = app.enviar(BRUNO, &uno, "mío").await;
+    let (st, _) = pedir(&app, Method::DELETE, &borrar(&x), Some(ANA), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(visibles(&app, v, &[&x]).await, 1);
+}
+
+async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: Variante) {
+    let app = servidor(v).await;
+    let (gid, _) = crear_grupo(&app, ANA, "Emojis", &[BRUNO, CARLA]).await;
+    let s = Sockets::iniciar();
+    s.conectar("bruno", &app.base, BRUNO).await;
+    assert!(s.unirse("bruno", &gid).await);
+    let msg = app.enviar(ANA, &gid, "reacciona").await;
+    let ruta = format!("/api/chat/mensajes/{}/reacciones", id(&msg));
+    let reaccionar = |rut: &'static str, emoji: &'static str| {
+        let (app, ruta, msg) = (&app, &ruta, &msg);
+        async move {
+            let (st, b) = pedir(
+                app,
+                Method::POST,
+                ruta,
+                Some(rut),
+                Some(json!({"emoji": emoji})),
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK, "{rut} {emoji}: {b}");
+            assert_eq!(b["success"], json!(true));
+            assert_eq!(b["mensaje_id"], msg["id"]);
+            b["reacciones"].clone()
+        }
+    };
+    let marca = s.marca("bruno").await;
+    assert_eq!(
+        reaccionar(ANA, "👍").await,
+        json!([{"emoji": "👍", "cantidad": 1, "usuarios": [ANA], "mia": true}])
+    );
+    let ev = s
+        .esperar(
+            "bruno",
+            "reacciones_actualizadas",
+            json!({"conversacion_id": gid, "mensaje_id": msg["id"]}),
+            marca,
+        )
+        .await;
+    assert_eq!(
+        ev["reacciones"],
+        json!([{"usuario_id": ANA, "emoji": "👍"}]),
+        "{ev}"
+    );
+    assert_eq!(
+        reaccionar(BRUNO, "👍").await,
+        json!([{"emoji": "👍", "cantidad": 2, "usuarios": [ANA, BRUNO], "mia": true}])
+    );
+    assert_eq!(
+        reaccionar(ANA, "❤️").await,
+        json!([
+            {"emoji": "👍", "cantidad": 2, "usuarios": [ANA, BRUNO], "mia": true},
+            {"emoji": "❤️", "cantidad": 1, "usuarios": [ANA], "mia": true}
+        ])
+    );
+    // Toggling off: the emoji Bruno still uses keeps its place.
+    let marca = s.marca("bruno").await;
+    let ultimas = json!([
+        {"emoji": "👍", "cantidad": 1, "usuarios": [BRUNO], "mia": false},
+        {"emoji": "❤️", "cantidad": 1, "usuarios": [ANA], "mia": true},
+        {"emoji": "👍🏽", "cantidad": 1, "usuarios": [ANA], "mia": true}
+    ]);
+    reaccionar(ANA, "👍").await;
+    assert_eq!(reaccionar(ANA, "👍🏽").await, ultimas);
+    let ev = s
+        .esperar(
+            "bruno",
+            "reacciones_actualizadas",
+            json!({"conversacion_id": gid, "mensaje_id": msg["id"], "reacciones": [
+                {"usuario_id": BRUNO, "emoji": "👍"},
+                {"usuario_id": ANA, "emoji": "❤️"},
+                {"usuario_id": ANA, "emoji": "👍🏽"}
+            ]}),
+            marca,
+        )
+        .await;
+    assert!(ev.is_object());
+    let tabla = reacciones_tabla(v);
+    let filas = format!("SELECT count(*) FROM {tabla}");
+    assert_eq!(contar(&app, &filas).await, 3);
+    let h = historial(&app, ANA, &gid).await;
+    assert_eq!(buscar(&h["mensajes"], &msg["id"])["reacciones"], ultimas);
+    let h = historial(&app, BRUNO, &gid).await;
+    assert_eq!(
+        buscar(&h["mensajes"], &msg["id"])["reacciones"][0]["mia"],
+        json!(true),
+        "mia is the reader's"
+    );
+
+    for (rut, body, esperado) in [
+        (ANA, json!({"emoji": "hola"}), StatusCode::BAD_REQUEST),
+        (ANA, json!({"emoji": "a"}), StatusCode::BAD_REQUEST),
+        (ANA, json!({"emoji": ""}), StatusCode::BAD_REQUEST),
+        (ANA, json!({"emoji": "<b>"}), StatusCode::BAD_REQUEST),
+        (
+            ANA,
+            json!({"emoji": "👍".repeat(40)}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (ANA, json!({"emoji": 5}), StatusCode::BAD_REQUEST),
+        (ANA, json!({}), StatusCode::BAD_REQUEST),
+        (DIEGO, json!({"emoji": "👍"}), StatusCode::FORBIDDEN),
+    ] {
+        let (st, b) = pedir(&app, Method::POST, &ruta, Some(rut), Some(body.clone())).await;
+        assert_eq!(st, esperado, "{rut} {body}: {b}");
+        rechazo(&b);
+    }
+    let (st, _) = pedir(
+        &app,
+        Method::POST,
+        &ruta,
+        None,
+        Some(json!({"emoji": "👍"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        no_json(&app, Method::POST, &ruta, ANA).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let (st, _) = pedir(
+        &app,
+        Method::POST,
+        &format!("/api/chat/mensajes/{}/reacciones", inexistente(v)),
+        Some(ANA),
+        Some(json!({"emoji": "👍"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(contar(&app, &filas).await, 3, "refusals store nothing");
+    // One of each per user: the same emoji twice by one user is never two rows.
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {tabla} GROUP BY mensaje_id, usuario_id, emoji HAVING count(*) > 1) d"
+    );
+    assert_eq!(contar(&app, &sql).await, 0);
+}
+
+async fn replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
+    let app = servidor(v).await;
+    let (gid, _) = crear_grupo(&app, ANA, "Hilos", &[BRUNO, CARLA]).await;
+    let s = Sockets::iniciar();
+    s.conectar("ana", &app.base, ANA).await;
+    s.conectar("bruno", &app.base, BRUNO).await;
+    assert!(s.unirse("ana", &gid).await);
+    let original = app.enviar(ANA, &gid, "original").await;
+    let cita = json!({"contenido": "original", "usuario_id": ANA, "usuario_nombre": "Ana Pérez"});
+    let marca = s.marca("ana").await;
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        "/api/chat/mensaje/enviar",
+        Some(BRUNO),
+        Some(json!({"conversacion_id": gid, "contenido": "respuesta", "reply_to": original["id"]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let respuesta = b["mensaje"].clone();
+    assert_eq!(respuesta["reply_to"], original["id"]);
+    assert_eq!(respuesta["cita"], cita);
+    assert_eq!(respuesta["tipo"], "texto");
+    let recibido = s
+        .esperar(
+            "ana",
+            "mensaje_recibido",
+            json!({"id": respuesta["id"]}),
+            marca,
+        )
+        .await;
+    assert_eq!(recibido["reply_to"], original["id"]);
+    assert_eq!(recibido["cita"], cita);
+    // The same over the socket send.
+    let ack = s
+        .llamar(
+            "bruno",
+            "mensaje_enviar",
+            json!({"conversacion_id": gid, "contenido": "por socket", "reply_to": original["id"]}),
+        )
+        .await;
+    assert_eq!(ack["reply_to"], original["id"], "{ack}");
+    assert_eq!(ack["cita"], cita, "{ack}");
+    let recibido = s
+        .esperar("ana", "mensaje_recibido", json!({"id": ack["id"]}), marca)
+        .await;
+    assert_eq!(recibido["cita"], cita);
+    let h = historial(&app, CARLA, &gid).await;
+    assert_eq!(buscar(&h["mensajes"], &respuesta["id"])["cita"], cita);
+    assert_eq!(
+        buscar(&h["mensajes"], &ack["id"])["reply_to"],
+        original["id"]
+    );
+    assert_eq!(buscar(&h["mensajes"], &original["id"])["cita"], Value::Null);
+    let (_, v1) = app
+        .get(&format!("/api/chat/mensajes/{gid}"), Some(CARLA))
+        .await;
+    assert_eq!(
+        buscar(&v1["mensajes"], &respuesta["id"])["cita"],
+        cita,
+        "v1 history too"
+    );
+
+    // Replying into another conversation (or to nothing) is refused and stores nothing.
+    let uno = app.conversacion(ANA, BRUNO).await;
+    let ajeno = app.enviar(ANA, &uno, "en privado").await;
+    let (_, _, m) = v.tablas();
+    let total = format!("SELECT count(*) FROM {m}");
+    let guardados = contar(&app, &total).await;
+    for reply_to in [ajeno["id"].clone(), json!(inexistente(v))] {
+        let (st, b) = pedir(
+            &app,
+            Method::POST,
+            "/api/chat/mensaje/enviar",
+            Some(BRUNO),
+            Some(json!({"conversacion_id": gid, "contenido": "cruzada", "reply_to": reply_to})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{reply_to}: {b}");
+        rechazo(&b);
+    }
+    let ack = s
+        .llamar(
+            "bruno",
+            "mensaje_enviar",
+            json!({"conversacion_id": gid, "contenido": "cruzada", "reply_to": ajeno["id"]}),
+        )
+        .await;
+    assert_eq!(ack["success"], json!(false), "{ack}");
+    assert_eq!(contar(&app, &total).await, guardados);
+}
+
+async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Variante) {
+    let app = servidor(v).await;
+    let (gid, _) = crear_grupo(&app, ANA, "Anclas", &[BRUNO, CARLA]).await;
+    let s = Sockets::iniciar();
+    s.conectar("carla", &app.base, CARLA).await;
+    assert!(s.unirse("carla", &gid).await);
+    let m1 = app.enviar(ANA, &gid, "uno").await;
+    let m2 = app.enviar(ANA, &gid, "dos").await;
+    let m3 = app.enviar(BRUNO, &gid, "tres").await;
+    let fijar = |rut: &'static str, m: &Value, metodo: Method| {
+        let app = &app;
+        let ruta = format!("/api/chat/mensajes/{}/fijado", id(m));
+        async move {
+            let (st, b) = pedir(app, metodo, &ruta, Some(rut), None).await;
+            assert_eq!(st, StatusCode::OK, "{rut} {ruta}: {b}");
+            assert_eq!(b["success"], json!(true));
+            ids(&b["fijados"])
+        }
+    };
+    let marca = s.marca("carla").await;
+    assert_eq!(fijar(ANA, &m2, Method::POST).await, [id(&m2)]);
+    assert_eq!(fijar(BRUNO, &m1, Method::POST).await, [id(&m2), id(&m1)]);
+    assert_eq!(
+        fijar(CARLA, &m3, Method::POST).await,
+        [id(&m2), id(&m1), id(&m3)]
+    );
+    s.esperar(
+        "carla",
+        "fijados_actualizados",
+        json!({"conversacion_id": gid, "fijados": [m2["id"], m1["id"], m3["id"]]}),
+        marca,
+    )
+    .await;
+    assert_eq!(
+        fijar(ANA, &m2, Method::POST).await,
+        [id(&m2), id(&m1), id(&m3)],
+        "pinning twice changes nothing"
+    );
+    // v2's single pin is the newest one.
+    let (c, _, _) = v.tablas();
+    let sql = format!("SELECT mensaje_fijado_id::text FROM {c} WHERE id::text = '{gid}'");
+    let fijado: Option<String> = app.db.client.query_one(&sql, &[]).await.unwrap().get(0);
+    assert_eq!(fijado, Some(id(&m3)));
+    let h = historial(&app, BRUNO, &gid).await;
+    assert_eq!(ids(&h["fijados"]), [id(&m2), id(&m1), id(&m3)]);
+    assert_eq!(h["fijados"][0]["contenido"], "dos");
+    let marca = s.marca("carla").await;
+    assert_eq!(fijar(BRUNO, &m1, Method::DELETE).await, [id(&m2), id(&m3)]);
+    s.esperar(
+        "carla",
+        "fijados_actualizados",
+        json!({"conversacion_id": gid, "fijados": [m2["id"], m3["id"]]}),
+        marca,
+    )
+    .await;
+    // A deleted message drops out of the pins.
+    let (st, b) = pedir(
+        &app,
+        Method::DELETE,
+        &format!("/api/chat/mensajes/{}", id(&m3)),
+        Some(BRUNO),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let h = historial(&app, CARLA, &gid).await;
+    assert_eq!(ids(&h["fijados"]), [id(&m2)]);
+
+    let tabla = fijados_tabla(v);
+    let filas = format!(
+        "SELECT count(*) FROM {tabla} f JOIN {} m ON m.id = f.mensaje_id WHERE NOT coalesce(m.eliminado, false)",
+        v.tablas().2
+    );
+    assert_eq!(contar(&app, &filas).await, 1);
+    for (rut, ruta, esperado) in [
+        (
+            DIEGO,
+            format!("/api/chat/mensajes/{}/fijado", id(&m1)),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            ANA,
+            format!("/api/chat/mensajes/{}/fijado", inexistente(v)),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            ANA,
+            format!("/api/chat/mensajes/{}/fijado", id(&m3)),
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        let (st, b) = pedir(&app, Method::POST, &ruta, Some(rut), None).await;
+        assert_eq!(st, esperado, "{rut} {ruta}: {b}");
+        rechazo(&b);
+    }
+    let (st, _) = pedir(
+        &app,
+        Method::POST,
+        &format!("/api/chat/mensajes/{}/fijado", id(&m1)),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_eq!(contar(&app, &filas).await, 1);
+    // At most twenty pins.
+    for i in 0..19 {
+        let m = app.enviar(CARLA, &gid, &format!("ancla {i}")).await;
+        assert_eq!(fijar(CARLA, &m, Method::POST).await.len(), i + 2);
+    }
+    let extra = app.enviar(CARLA, &gid, "una de más").await;
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        &format!("/api/chat/mensajes/{}/fijado", id(&extra)),
+        Some(CARLA),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{b}");
+    rechazo(&b);
+    assert_eq!(contar(&app, &filas).await, 20);
+    assert_eq!(ids(&historial(&app, ANA, &gid).await["fijados"]).len(), 20);
+}
+
+async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v: Variante) {
+    let app = servidor(v).await;
+    let conv = app.conversacion(ANA, BRUNO).await;
+    let s = Sockets::iniciar();
+    s.conectar("ana", &app.base, ANA).await;
+    s.conectar("bruno", &app.base, BRUNO).await;
+    s.conectar("carla", &app.base, CARLA).await;
+    assert!(s.unirse("ana", &conv).await);
+    assert!(s.unirse("bruno", &conv).await);
+    let m0 = app.enviar(ANA, &conv, "cero").await;
+    let m1 = app.enviar(ANA, &conv, "uno").await;
+    let entrega = |rut: &'static str, m: &Value| {
+        let (app, conv, mid) = (&app, &conv, m["id"].clone());
+        async move { buscar(&historial(app, rut, conv).await["mensajes"], &mid)["entrega"].clone() }
+    };
+    let estado = |e: Value| e["estado"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        entrega(ANA, &m1).await,
+        json!({"estado": "enviado", "destinatarios": 1, "entregado_a": [], "leido_por": []})
+    );
+    assert_eq!(
+        entrega(BRUNO, &m1).await,
+        Value::Null,
+        "others' messages carry no state"
+    );
+
+    let marca = s.marca("ana").await;
+    let ack = s
+        .llamar(
+            "bruno",
+            "marcar_entregado",
+            json!({"conversacion_id": conv, "mensaje_id": m1["id"]}),
+        )
+        .await;
+    assert_eq!(ack["success"], json!(true), "{ack}");
+    s.esperar(
+        "ana",
+        "mensaje_entregado",
+        json!({"conversacion_id": conv, "usuario_id": BRUNO, "ultimo_id": m1["id"]}),
+        marca,
+    )
+    .await;
+    assert_eq!(
+        entrega(ANA, &m1).await,
+        json!({"estado": "entregado", "destinatarios": 1, "entregado_a": [BRUNO], "leido_por": []})
+    );
+    assert_eq!(estado(entrega(ANA, &m0).await), "entregado");
+    // Backwards: accepted, nothing moves.
+    let marcador = marcador_entregado(&app, v, &conv, BRUNO).await;
+    let ack = s
+        .llamar(
+            "bruno",
+            "marcar_entregado",
+            json!({"conversacion_id": conv, "mensaje_id": m0["id"]}),
+        )
+        .await;
+    assert_eq!(ack["success"], json!(true), "{ack}");
+    assert_eq!(marcador_entregado(&app, v, &conv, BRUNO).await, marcador);
+    assert_eq!(estado(entrega(ANA, &m1).await), "entregado");
+
+    let leer = |m: &Value| {
+        let (app, conv, mid) = (&app, &conv, m["id"].clone());
+        async move {
+            let (st, b) = app
+                .post(
+                    "/api/chat/mensaje/marcar-leido",
+                    Some(BRUNO),
+                    json!({"conversacion_id": conv, "mensaje_id": mid}),
+                )
+                .await;
+            assert_eq!(st, StatusCode::OK, "{b}");
+        }
+    };
+    let marca = s.marca("ana").await;
+    leer(&m0).await;
+    s.esperar(
+        "ana",
+        "mensaje_visto",
+        json!({"conversacion_id": conv, "usuario_id": BRUNO}),
+        marca,
+    )
+    .await;
+    assert_eq!(estado(entrega(ANA, &m0).await), "leido");
+    assert_eq!(estado(entrega(ANA, &m1).await), "entregado");
+    leer(&m1).await;
+    assert_eq!(
+        entrega(ANA, &m1).await,
+        json!({"estado": "leido", "destinatarios": 1, "entregado_a": [BRUNO], "leido_por": [BRUNO]})
+    );
+    // A newer message starts over at "sent"; the REST form with no id marks up to the newest.
+    let m2 = app.enviar(ANA, &conv, "dos").await;
+    assert_eq!(estado(entrega(ANA, &m2).await), "enviado");
+    assert_eq!(estado(entrega(ANA, &m1).await), "leido");
+    let ruta = format!("/api/chat/conversaciones/{conv}/entregado");
+    let (st, b) = app.post(&ruta, Some(BRUNO), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["success"], json!(true));
+    assert_eq!(segmento(&b["ultimo"]), id(&m2));
+    assert_eq!(estado(entrega(ANA, &m2).await), "entregado");
+    // Read markers never move back either.
+    leer(&m0).await;
+    assert_eq!(estado(entrega(ANA, &m1).await), "leido");
+    assert_eq!(estado(entrega(ANA, &m2).await), "entregado");
+
+    // Refusals move nothing.
+    let marcador = marcador_entregado(&app, v, &conv, BRUNO).await;
+    let otra = app.conversacion(CARLA, BRUNO).await;
+    let ajeno = app.enviar(CARLA, &otra, "de otra").await;
+    let (st, b) = app.post(&ruta, Some(CARLA), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
+    let (st, b) = app.post(&ruta, None, json!({})).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{b}");
+    let (st, b) = app
+        .post(&ruta, Some(BRUNO), json!({"mensaje_id": ajeno["id"]}))
+        .await;
+    assert!(
+        st.is_client_error() && st != StatusCode::UNAUTHORIZED,
+        "{st} {b}"
+    );
+    let (st, b) = app
+        .post(&ruta, Some(BRUNO), json!({"mensaje_id": [1]}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(
+        no_json(&app, Method::POST, &ruta, BRUNO).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    for (socket, datos) in [
+        (
+            "carla",
+            json!({"conversacion_id": conv, "mensaje_id": m2["id"]}),
+        ),
+        ("bruno", json!("no es un objeto")),
+        ("bruno", json!({"mensaje_id": m2["id"]})),
+        (
+            "bruno",
+            json!({"conversacion_id": conv, "mensaje_id": ajeno["id"]}),
+        ),
+    ] {
+        let ack = s.llamar(socket, "marcar_entregado", datos.clone()).await;
+        assert_eq!(ack["success"], json!(false), "{socket} {datos}: {ack}");
+        assert!(
+            ack["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{ack}"
+        );
+    }
+    assert_eq!(marcador_entregado(&app, v, &conv, BRUNO).await, marcador);
+    assert_eq!(marcador_entregado(&app, v, &conv, CARLA).await, None);
+}
+
+async fn groups_count_who_received_and_who_read_each_message(v: Variante) {
+    let app = servidor(v).await;
+    let (gid, _) = crear_grupo(&app, ANA, "Lectores", &[BRUNO, CARLA]).await;
+    let s = Sockets::iniciar();
+    s.conectar("ana", &app.base, ANA).await;
+    s.conectar("bruno", &app.base, BRUNO).await;
+    assert!(s.unirse("ana", &gid).await);
+    let msg = app.enviar(ANA, &gid, "¿quién lee?").await;
+    let entrega = || {
+        let (app, gid, mid) = (&app, &gid, msg["id"].clone());
+        async move { buscar(&historial(app, ANA, gid).await["mensajes"], &mid)["entrega"].clone() }
+    };
+    assert_eq!(
+        entrega().await,
+        json!({"estado": "enviado", "destinatarios": 2, "entregado_a": [], "leido_por": []})
+    );
+    let marca = s.marca("ana").await;
+    let ack = s
+        .llamar(
+            "bruno",
+            "marcar_entregado",
+            json!({"conversacion_id": gid, "mensaje_id": msg["id"]}),
+        )
+        .await;
+    assert_eq!(ack["success"], json!(true), "{ack}");
+    s.esperar(
+        "ana",
+        "mensaje_entregado",
+        json!({"conversacion_id": gid, "usuario_id": BRUNO, "ultimo_id": msg["id"]}),
+        marca,
+    )
+    .await;
+    let e = entrega().await;
+    assert_eq!(
+        (&e["entregado_a"], &e["leido_por"]),
+        (&json!([BRUNO]), &json!([])),
+        "{e}"
+    );
+    assert_eq!(e["destinatarios"], json!(2));
+    let (st, _) = app
+        .post(
+            "/api/chat/mensaje/marcar-leido",
+            Some(BRUNO),
+            json!({"conversacion_id": gid}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let e = entrega().await;
+    assert_eq!(e["leido_por"], json!([BRUNO]), "read by 1 of 2: {e}");
+    assert_ne!(e["estado"], "leido", "read by 1 of 2 is not read: {e}");
+    // Carla reads without ever marking delivered: reading implies delivery.
+    let marca = s.marca("ana").await;
+    let (st, _) = app
+        .post(
+            "/api/chat/mensaje/marcar-leido",
+            Some(CARLA),
+            json!({"conversacion_id": gid}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    s.esperar(
+        "ana",
+        "mensaje_visto",
+        json!({"conversacion_id": gid, "usuario_id": CARLA}),
+        marca,
+    )
+    .await;
+    let e = entrega().await;
+    assert_eq!(e["estado"], "leido", "{e}");
+    assert_eq!(e["destinatarios"], json!(2));
+    assert_eq!(ordenados(&e["leido_por"]), [BRUNO, CARLA]);
+    assert_eq!(ordenados(&e["entregado_a"]), [BRUNO, CARLA]);
+}
