@@ -10,14 +10,17 @@
 --   * the `client_id` column and its partial unique index (as sql/client_id.sql), so retried
 --     sends with one client key store one message;
 --   * <messages table>_enviar(conversation, author, text, client key, reply_to): participant
---     check, idempotent insert (with the replied message where the v2 delta's `reply_to` column
+--     check (after locking the conversation row, as group membership changes do, so a send
+--     racing a removal is stored before it or refused), idempotent insert (with the replied message where the v2 delta's `reply_to` column
 --     exists), conversation update, in one transaction; returns
 --     {"nuevo": bool, "mensaje": {message columns..., "usuarios": {author}}} (an earlier
 --     four-argument version is dropped and replaced);
 --   * <messages table>_eliminar(message): a v2 delete in one transaction: the message marked
 --     `eliminado` (removed where that column is missing), its reactions removed and the
 --     conversation's pin cleared when it pointed to it (where the v2 delta exists: run this file
---     again after sql/v2_delta.sql); returns whether there was a message to delete;
+--     again after sql/v2_delta.sql), and, where sql/grupos.sql is applied (run this file after
+--     it), its reactions and pins there, v2's pin becoming the newest pin left; returns whether
+--     there was a message to delete;
 --   * <conversations table>_uno_a_uno(a, b): find-or-create of the 1:1 conversation under a
 --     transaction-scoped advisory lock on the pair (unique under concurrency); returns
 --     {"id": ..., "creada": bool};
@@ -51,8 +54,10 @@ DECLARE
 BEGIN
     FOR variante IN
         SELECT * FROM (VALUES
-            ('chat_conversaciones', 'chat_participantes', 'chat_mensajes', 'chat_reacciones'),
-            ('conversaciones_chat', 'participantes_chat', 'mensajes_chat', 'reacciones_chat')) v(conv, part, msg, reac)
+            ('chat_conversaciones', 'chat_participantes', 'chat_mensajes', 'chat_reacciones',
+             'chat_reacciones_emoji', 'chat_fijados'),
+            ('conversaciones_chat', 'participantes_chat', 'mensajes_chat', 'reacciones_chat',
+             'reacciones_emoji_chat', 'fijados_chat')) v(conv, part, msg, reac, reac_grupos, fij)
         WHERE to_regclass(format('%I.%I', current_schema(), v.conv)) IS NOT NULL
     LOOP
         SELECT format_type(a.atttypid, a.atttypmod) INTO tipo_conv FROM pg_attribute a
@@ -89,8 +94,13 @@ BEGIN
                 v_msg %1$I.%3$I;
                 v_nuevo boolean := true;
             BEGIN
-                IF NOT EXISTS (SELECT 1 FROM %1$I.%4$I p WHERE p.conversacion_id = p_conversacion_id::%6$s
-                                 AND p.usuario_id = p_usuario_id) THEN
+                -- The conversation row first (group membership changes lock it too, sql/grupos.sql),
+                -- then the membership check sees any removal committed meanwhile: a send racing a
+                -- removal is stored before it or refused. The sender's row is held until commit.
+                PERFORM 1 FROM %1$I.%5$I c WHERE c.id = p_conversacion_id::%6$s FOR %10$s;
+                PERFORM 1 FROM %1$I.%4$I p WHERE p.conversacion_id = p_conversacion_id::%6$s
+                   AND p.usuario_id = p_usuario_id LIMIT 1 FOR KEY SHARE;
+                IF NOT FOUND THEN
                     RAISE SQLSTATE 'PT403' USING MESSAGE = 'not a participant of this conversation';
                 END IF;
                 INSERT INTO %1$I.%3$I AS m (conversacion_id, usuario_id, contenido, fecha_envio, client_id%8$s)
@@ -115,7 +125,9 @@ BEGIN
             tipo_conv, CASE WHEN toque IS NULL THEN '' ELSE
                 format('UPDATE %I.%I c SET %s WHERE c.id = v_msg.conversacion_id;', esquema, variante.conv, toque) END,
             CASE WHEN con_respuestas THEN ', reply_to' ELSE '' END,
-            CASE WHEN con_respuestas THEN format(', p_reply_to::%s', tipo_msg) ELSE '' END);
+            CASE WHEN con_respuestas THEN format(', p_reply_to::%s', tipo_msg) ELSE '' END,
+            -- The lock the conversation update below takes anyway; a share lock when there is none.
+            CASE WHEN toque IS NULL THEN 'SHARE' ELSE 'NO KEY UPDATE' END);
 
         -- A v2 delete: the message, its reactions and the pin on it, in one transaction.
         IF EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
@@ -131,10 +143,23 @@ BEGIN
             limpiar := limpiar || format('DELETE FROM %I.%I r WHERE r.mensaje_id = p_mensaje_id::%s;',
                                          esquema, variante.reac, tipo_msg);
         END IF;
+        -- With sql/grupos.sql: its reactions and pins too, and v2's pin becomes the newest pin left.
+        IF to_regclass(format('%I.%I', esquema, variante.reac_grupos)) IS NOT NULL THEN
+            limpiar := limpiar || format(' DELETE FROM %I.%I r WHERE r.mensaje_id = p_mensaje_id::%s;',
+                                         esquema, variante.reac_grupos, tipo_msg);
+        END IF;
+        IF to_regclass(format('%I.%I', esquema, variante.fij)) IS NOT NULL THEN
+            limpiar := limpiar || format(' DELETE FROM %I.%I f WHERE f.mensaje_id = p_mensaje_id::%s;',
+                                         esquema, variante.fij, tipo_msg);
+        END IF;
         IF EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema
                      AND i.table_name = variante.conv AND i.column_name = 'mensaje_fijado_id') THEN
-            limpiar := limpiar || format(' UPDATE %I.%I c SET mensaje_fijado_id = NULL WHERE c.id = v_conv AND c.mensaje_fijado_id = p_mensaje_id::%s;',
-                                         esquema, variante.conv, tipo_msg);
+            limpiar := limpiar || format(' UPDATE %I.%I c SET mensaje_fijado_id = %s WHERE c.id = v_conv AND c.mensaje_fijado_id = p_mensaje_id::%s;',
+                                         esquema, variante.conv,
+                                         CASE WHEN to_regclass(format('%I.%I', esquema, variante.fij)) IS NULL THEN 'NULL'
+                                              ELSE format('(SELECT f.mensaje_id FROM %I.%I f WHERE f.conversacion_id = v_conv ORDER BY f.fecha_creacion DESC, f.id DESC LIMIT 1)',
+                                                          esquema, variante.fij) END,
+                                         tipo_msg);
         END IF;
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION %1$I.%2$I(p_mensaje_id text)

@@ -84,6 +84,8 @@ pub struct Settings {
     pub handshake_burst: u32,
     /// Login attempts allowed per account (and per address, x6) and minute.
     pub login_attempts_per_minute: u32,
+    /// How long after sending a message its author may edit it (`EDIT_WINDOW_SECONDS`).
+    pub edit_window: Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Redis URL shared by several instances (rooms and emits span them); in-memory without it.
@@ -283,6 +285,7 @@ impl Settings {
             handshakes_per_minute: parse_num(&get, "HANDSHAKES_PER_MINUTE", 600)?,
             handshake_burst: parse_num(&get, "HANDSHAKE_BURST", 100)?,
             login_attempts_per_minute: parse_num(&get, "LOGIN_ATTEMPTS_PER_MINUTE", 10)?,
+            edit_window: Duration::from_secs(parse_num(&get, "EDIT_WINDOW_SECONDS", 900)?),
             trust_forwarded_for: parse_bool(&get, "TRUST_FORWARDED_FOR", false)?,
             redis_url: get("REDIS_URL"),
             redis_prefix: get("REDIS_PREFIX").unwrap_or_else(|| "weigence-chat".into()),

@@ -166,6 +166,9 @@ pub struct ExtrasMensaje {
     pub cita: Option<Cita>,
     /// Its reactions, oldest first.
     pub reacciones: Vec<Reaccion>,
+    /// Whether it is a system message ("Ana agregó a Luis"), stored by `sql/grupos.sql`'s
+    /// functions with `tipo = 'sistema'`.
+    pub sistema: bool,
 }
 
 /// The message a reply quotes.
@@ -197,6 +200,62 @@ pub struct EstadoConversacion {
     pub visto_por_otro: Option<Id>,
     /// The pinned message, when it exists and is not deleted.
     pub fijado: Option<Mensaje>,
+}
+
+/// A member of a conversation, as its member list shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Miembro {
+    /// `rut_usuario`.
+    pub rut: String,
+    /// Display name (`"Usuario"` when unknown).
+    pub nombre: String,
+    /// Whether they may rename the group and add or remove members.
+    pub es_admin: bool,
+}
+
+/// A conversation's members and group data (`sql/grupos.sql`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grupo {
+    /// The conversation's id.
+    pub id: Id,
+    /// The group's name (`None` for 1:1).
+    pub nombre: Option<String>,
+    /// Whether it is a group.
+    pub es_grupal: bool,
+    /// Who created it, when known.
+    pub creado_por: Option<String>,
+    /// Its members, in join order.
+    pub miembros: Vec<Miembro>,
+}
+
+impl Grupo {
+    /// Whether `rut` is a member.
+    pub fn es_miembro(&self, rut: &str) -> bool {
+        self.miembros.iter().any(|m| m.rut == rut)
+    }
+
+    /// Whether `rut` is an admin member.
+    pub fn es_admin(&self, rut: &str) -> bool {
+        self.miembros.iter().any(|m| m.rut == rut && m.es_admin)
+    }
+
+    /// The members' ruts.
+    pub fn ruts(&self) -> Vec<String> {
+        self.miembros.iter().map(|m| m.rut.clone()).collect()
+    }
+}
+
+/// Who received and who read one message (its author excluded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entrega {
+    /// The message.
+    pub mensaje_id: Id,
+    /// Members other than the author.
+    pub destinatarios: i64,
+    /// Those whose delivered (or read) marker reached it.
+    pub entregado_a: Vec<String>,
+    /// Those whose read marker reached it.
+    pub leido_por: Vec<String>,
 }
 
 /// A conversation as one of its participants sees it.

@@ -74,6 +74,7 @@ fn ensamblar<A: Adapter>(
                 rafaga: settings.rate_limit_burst,
                 permitir_password_plano: settings.allow_plaintext_passwords,
                 intentos_login_por_minuto: settings.login_attempts_per_minute,
+                ventana_edicion: settings.edit_window,
             },
         )
         .con_adjuntos(service::Adjuntos {

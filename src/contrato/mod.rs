@@ -222,6 +222,7 @@ mod tests {
                     emoji: "😂".into(),
                 },
             ],
+            sistema: false,
         })
     }
 

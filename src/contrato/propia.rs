@@ -7,9 +7,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Nulable;
-use super::v1::MensajeJson;
-use crate::dominio::{Adjunto, Coincidencia, FIN_RESALTADO, INICIO_RESALTADO, Id, Mensaje};
-use crate::service::PaginaBusqueda;
+use super::v1::{MensajeBase, MensajeJson};
+use crate::dominio::{
+    Adjunto, Coincidencia, Entrega, FIN_RESALTADO, Grupo, INICIO_RESALTADO, Id, Mensaje, Reaccion,
+};
+use crate::service::{Historial, PaginaBusqueda};
 
 /// A piece of a search result's excerpt; the matched words have `resaltado: true` (render them
 /// as text, highlighted: the excerpt is never HTML).
@@ -207,6 +209,378 @@ impl Silenciadas {
         Silenciadas {
             success: true,
             silenciadas: ids.iter().map(Id::to_json).collect(),
+        }
+    }
+}
+
+/// A group member (`G.miembros`).
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct MiembroJson {
+    /// May rename, add and remove members.
+    pub es_admin: bool,
+    /// Name.
+    pub nombre: String,
+    /// `rut_usuario`.
+    pub usuario_id: String,
+}
+
+/// A conversation's members and group data (`G`).
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct GrupoJson {
+    /// Who created it, when known.
+    pub creado_por: Nulable<String>,
+    /// Group flag.
+    pub es_grupal: bool,
+    /// Conversation id, as a string.
+    pub id: String,
+    /// Members in join order.
+    pub miembros: Vec<MiembroJson>,
+    /// Group name (null for 1:1).
+    pub nombre: Nulable<String>,
+    /// Whether the caller is an admin (absent in broadcasts).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soy_admin: Option<bool>,
+}
+
+impl GrupoJson {
+    /// The group as `viewer` sees it, or as everybody does (`None`, for broadcasts).
+    pub fn para(g: &Grupo, viewer: Option<&str>) -> Self {
+        GrupoJson {
+            id: g.id.to_string(),
+            nombre: Nulable(g.nombre.clone()),
+            es_grupal: g.es_grupal,
+            creado_por: Nulable(g.creado_por.clone()),
+            miembros: g
+                .miembros
+                .iter()
+                .map(|m| MiembroJson {
+                    usuario_id: m.rut.clone(),
+                    nombre: m.nombre.clone(),
+                    es_admin: m.es_admin,
+                })
+                .collect(),
+            soy_admin: viewer.map(|v| g.es_admin(v)),
+        }
+    }
+}
+
+/// `POST /api/chat/grupos` body.
+#[derive(Object, Debug)]
+pub struct CrearGrupoBody {
+    /// 1 to 100 characters.
+    pub nombre: Option<Value>,
+    /// Ruts of at least two other users (at most 50).
+    pub miembros: Option<Value>,
+}
+
+/// `PATCH /api/chat/grupos/{id}` body.
+#[derive(Object, Debug)]
+pub struct RenombrarBody {
+    /// The new name, 1 to 100 characters.
+    pub nombre: Option<Value>,
+}
+
+/// `POST /api/chat/grupos/{id}/miembros` body.
+#[derive(Object, Debug)]
+pub struct AgregarMiembroBody {
+    /// The user to add.
+    pub usuario_id: Option<Value>,
+}
+
+/// `PUT /api/chat/grupos/{id}/admins/{rut}` body.
+#[derive(Object, Debug)]
+pub struct AdminBody {
+    /// Grant (true) or revoke (false).
+    pub es_admin: Option<Value>,
+}
+
+/// A group answer.
+#[derive(Object, Serialize, Debug)]
+pub struct GrupoRespuesta {
+    /// The group as it is now.
+    pub grupo: GrupoJson,
+    /// Always true.
+    pub success: bool,
+}
+
+/// `PATCH /api/chat/mensajes/{id}` body.
+#[derive(Object, Debug)]
+pub struct EditarBody {
+    /// The new text.
+    pub contenido: Option<Value>,
+}
+
+/// `POST /api/chat/mensajes/{id}/reacciones` body.
+#[derive(Object, Debug)]
+pub struct AlternarReaccionBody {
+    /// One emoji.
+    pub emoji: Option<Value>,
+}
+
+/// `POST /api/chat/conversaciones/{id}/entregado` body.
+#[derive(Object, Debug)]
+pub struct EntregadoBody {
+    /// The newest message received (the newest of the conversation when absent).
+    pub mensaje_id: Option<Value>,
+}
+
+/// One emoji's reactions to a message (`R`).
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct ReaccionResumen {
+    /// How many users.
+    pub cantidad: i64,
+    /// The emoji.
+    pub emoji: String,
+    /// Whether the viewer is one of them.
+    pub mia: bool,
+    /// Who, in reaction order.
+    pub usuarios: Vec<String>,
+}
+
+/// Reactions grouped by emoji, in first-use order.
+pub fn reacciones_para(reacciones: &[Reaccion], viewer: &str) -> Vec<ReaccionResumen> {
+    let mut salida: Vec<ReaccionResumen> = Vec::new();
+    for r in reacciones {
+        let i = match salida.iter().position(|x| x.emoji == r.emoji) {
+            Some(i) => i,
+            None => {
+                salida.push(ReaccionResumen {
+                    emoji: r.emoji.clone(),
+                    cantidad: 0,
+                    usuarios: Vec::new(),
+                    mia: false,
+                });
+                salida.len() - 1
+            }
+        };
+        let e = &mut salida[i];
+        e.cantidad += 1;
+        e.mia |= r.usuario_id == viewer;
+        e.usuarios.push(r.usuario_id.clone());
+    }
+    salida
+}
+
+/// Who received and read one of the viewer's messages.
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct EntregaJson {
+    /// Members other than the author.
+    pub destinatarios: i64,
+    /// Who has it on a device.
+    pub entregado_a: Vec<String>,
+    /// `"enviado"`, `"entregado"` (every recipient has it) or `"leido"` (every recipient read it).
+    pub estado: String,
+    /// Who read it.
+    pub leido_por: Vec<String>,
+}
+
+impl From<&Entrega> for EntregaJson {
+    fn from(e: &Entrega) -> Self {
+        let todos = |n: usize| e.destinatarios > 0 && n as i64 >= e.destinatarios;
+        let estado = if todos(e.leido_por.len()) {
+            "leido"
+        } else if todos(e.entregado_a.len()) {
+            "entregado"
+        } else {
+            "enviado"
+        };
+        EntregaJson {
+            destinatarios: e.destinatarios,
+            entregado_a: e.entregado_a.clone(),
+            leido_por: e.leido_por.clone(),
+            estado: estado.into(),
+        }
+    }
+}
+
+/// A message as our page shows it (`MP`): the v1 message with its kind, quote, grouped
+/// reactions and, on the viewer's own messages, its delivery state.
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct MensajePropio {
+    /// The v1 message (with `tipo`, `reply_to`, `cita`, `es_propio`).
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub mensaje: MensajeJson,
+    /// Delivery state of the viewer's own messages (null on others').
+    pub entrega: Nulable<EntregaJson>,
+    /// Reactions by emoji.
+    pub reacciones: Vec<ReaccionResumen>,
+}
+
+impl MensajePropio {
+    /// `m` as `viewer` sees it, with its delivery state when known.
+    pub fn para(m: &Mensaje, viewer: &str, entrega: Option<&Entrega>) -> Self {
+        MensajePropio {
+            mensaje: MensajeJson::para(m, viewer),
+            entrega: Nulable(entrega.map(EntregaJson::from)),
+            reacciones: reacciones_para(&m.extras.reacciones, viewer),
+        }
+    }
+}
+
+/// `GET /api/chat/conversaciones/{id}/historial` answer.
+#[derive(Object, Serialize, Debug)]
+pub struct HistorialJson {
+    /// The pinned messages, in pin order.
+    pub fijados: Vec<MensajePropio>,
+    /// Members and group data.
+    pub grupo: GrupoJson,
+    /// The messages, oldest first.
+    pub mensajes: Vec<MensajePropio>,
+    /// Always true.
+    pub success: bool,
+}
+
+impl HistorialJson {
+    /// The history as `viewer` sees it.
+    pub fn para(h: &Historial, viewer: &str) -> Self {
+        let entrega = |m: &Mensaje| h.entregas.iter().find(|e| e.mensaje_id == m.id);
+        HistorialJson {
+            success: true,
+            grupo: GrupoJson::para(&h.grupo, Some(viewer)),
+            mensajes: h
+                .mensajes
+                .iter()
+                .map(|m| MensajePropio::para(m, viewer, entrega(m)))
+                .collect(),
+            fijados: h
+                .fijados
+                .iter()
+                .map(|m| MensajePropio::para(m, viewer, None))
+                .collect(),
+        }
+    }
+}
+
+/// `PATCH /api/chat/mensajes/{id}` answer.
+#[derive(Object, Serialize, Debug)]
+pub struct MensajeEditado {
+    /// The edited message.
+    pub mensaje: MensajePropio,
+    /// Always true.
+    pub success: bool,
+}
+
+/// `POST /api/chat/mensajes/{id}/reacciones` answer.
+#[derive(Object, Serialize, Debug)]
+pub struct ReaccionesRespuesta {
+    /// The message.
+    pub mensaje_id: Value,
+    /// Its reactions by emoji.
+    pub reacciones: Vec<ReaccionResumen>,
+    /// Always true.
+    pub success: bool,
+}
+
+/// Pin answers.
+#[derive(Object, Serialize, Debug)]
+pub struct FijadosRespuesta {
+    /// The conversation's pins, in pin order.
+    pub fijados: Vec<MensajePropio>,
+    /// Always true.
+    pub success: bool,
+}
+
+/// `POST /api/chat/conversaciones/{id}/entregado` answer.
+#[derive(Object, Serialize, Debug)]
+pub struct EntregadoRespuesta {
+    /// The delivered marker when it moved, else null.
+    pub ultimo: Nulable<Value>,
+    /// Always true.
+    pub success: bool,
+}
+
+/// `reacciones_actualizadas`: a message's reactions after a change.
+#[derive(Serialize, Debug)]
+pub struct ReaccionesEvento {
+    /// Its conversation.
+    pub conversacion_id: String,
+    /// The message.
+    pub mensaje_id: Value,
+    /// Every reaction, oldest first.
+    pub reacciones: Vec<ReaccionJson>,
+}
+
+/// One user's reaction in [`ReaccionesEvento`].
+#[derive(Serialize, Debug)]
+pub struct ReaccionJson {
+    /// The emoji.
+    pub emoji: String,
+    /// Who.
+    pub usuario_id: String,
+}
+
+impl ReaccionesEvento {
+    /// The event for a message's new reactions.
+    pub fn de(conversacion: &Id, mensaje: &Id, reacciones: &[Reaccion]) -> Self {
+        ReaccionesEvento {
+            conversacion_id: conversacion.to_string(),
+            mensaje_id: mensaje.to_json(),
+            reacciones: reacciones
+                .iter()
+                .map(|r| ReaccionJson {
+                    emoji: r.emoji.clone(),
+                    usuario_id: r.usuario_id.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `mensaje_editado`.
+#[derive(Serialize, Debug)]
+pub struct MensajeEditadoEvento {
+    /// Its conversation.
+    pub conversacion_id: String,
+    /// The message as everybody sees it.
+    pub mensaje: MensajeBase,
+}
+
+impl MensajeEditadoEvento {
+    /// The event for an edited message.
+    pub fn de(m: &Mensaje) -> Self {
+        MensajeEditadoEvento {
+            conversacion_id: m.conversacion_id.to_string(),
+            mensaje: MensajeBase::from(m),
+        }
+    }
+}
+
+/// `fijados_actualizados`.
+#[derive(Serialize, Debug)]
+pub struct FijadosEvento {
+    /// The conversation.
+    pub conversacion_id: String,
+    /// The pinned messages' ids, in pin order.
+    pub fijados: Vec<Value>,
+}
+
+impl FijadosEvento {
+    /// The event for a conversation's new pins.
+    pub fn de(conversacion: &Id, fijados: &[Id]) -> Self {
+        FijadosEvento {
+            conversacion_id: conversacion.to_string(),
+            fijados: fijados.iter().map(Id::to_json).collect(),
+        }
+    }
+}
+
+/// `grupo_actualizado`.
+#[derive(Serialize, Debug)]
+pub struct GrupoEvento {
+    /// The conversation.
+    pub conversacion_id: String,
+    /// The group as it is now.
+    pub grupo: GrupoJson,
+}
+
+impl GrupoEvento {
+    /// The event for a changed group.
+    pub fn de(g: &Grupo) -> Self {
+        GrupoEvento {
+            conversacion_id: g.id.to_string(),
+            grupo: GrupoJson::para(g, None),
         }
     }
 }

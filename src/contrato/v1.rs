@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use super::{CuerpoError, Exito, Nulable};
-use crate::dominio::{Conversacion, Mensaje, Usuario};
+use crate::dominio::{Conversacion, Id, Mensaje, Usuario};
 
 /// A user as the chat lists it.
 #[derive(Object, Serialize, Clone, Debug)]
@@ -79,9 +79,22 @@ impl From<&Usuario> for AutorJson {
     }
 }
 
+/// The message a reply quotes.
+#[derive(Object, Serialize, Clone, Debug)]
+pub struct CitaJson {
+    /// Its text.
+    pub contenido: String,
+    /// Its author's rut.
+    pub usuario_id: String,
+    /// Its author's name.
+    pub usuario_nombre: String,
+}
+
 /// A stored message, the same for every viewer: the `mensaje_recibido` event's payload.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct MensajeBase {
+    /// The quoted message of a reply (null otherwise, or when it was deleted).
+    pub cita: Nulable<CitaJson>,
     /// Text.
     pub contenido: String,
     /// Conversation id, as a string.
@@ -94,6 +107,10 @@ pub struct MensajeBase {
     pub fecha_envio: String,
     /// Message id: a number for integer columns, a string for uuid columns.
     pub id: Value,
+    /// Id of the message it replies to, or null.
+    pub reply_to: Nulable<Value>,
+    /// `"texto"`, or `"sistema"` for the group's own history ("Ana agregó a Luis").
+    pub tipo: String,
     /// The author.
     pub usuario: AutorJson,
     /// Author's rut.
@@ -111,6 +128,13 @@ impl From<&Mensaje> for MensajeBase {
             editado: m.editado,
             eliminado: m.eliminado,
             usuario: AutorJson::from(&m.autor),
+            cita: Nulable(m.extras.cita.as_ref().map(|c| CitaJson {
+                contenido: c.contenido.clone(),
+                usuario_id: c.usuario_id.clone(),
+                usuario_nombre: c.usuario_nombre.clone(),
+            })),
+            reply_to: Nulable(m.extras.responde_a.as_ref().map(Id::to_json)),
+            tipo: if m.extras.sistema { "sistema" } else { "texto" }.to_owned(),
         }
     }
 }
@@ -133,7 +157,8 @@ impl Serialize for MensajeJson {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let m = &self.mensaje;
-        let mut e = s.serialize_struct("MensajeJson", 10)?;
+        let mut e = s.serialize_struct("MensajeJson", 13)?;
+        e.serialize_field("cita", &m.cita)?;
         e.serialize_field("contenido", &m.contenido)?;
         e.serialize_field("conversacion_id", &m.conversacion_id)?;
         e.serialize_field("editado", &m.editado)?;
@@ -142,6 +167,8 @@ impl Serialize for MensajeJson {
         e.serialize_field("es_propio", &self.es_propio)?;
         e.serialize_field("fecha_envio", &m.fecha_envio)?;
         e.serialize_field("id", &m.id)?;
+        e.serialize_field("reply_to", &m.reply_to)?;
+        e.serialize_field("tipo", &m.tipo)?;
         e.serialize_field("usuario", &m.usuario)?;
         e.serialize_field("usuario_id", &m.usuario_id)?;
         e.end()

@@ -367,6 +367,7 @@ mod tests {
                 reaccion("1-9", "😂"),
                 reaccion("3-5", "👍"),
             ],
+            sistema: false,
         });
         let v = serde_json::to_value(MensajeV2::para(&m, Some("1-9"))).unwrap();
         assert_eq!(v["conversacion_id"], 3);

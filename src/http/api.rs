@@ -34,6 +34,8 @@ pub enum Etiqueta {
     Presencia,
     /// Our own additions: message search, attachments, per-conversation mute.
     Propia,
+    /// Our own additions: groups, edits, reactions, pins, delivery states.
+    Grupos,
 }
 
 /// A JSON answer serialized straight from its wire struct with serde, documented in the OpenAPI

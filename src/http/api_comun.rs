@@ -5,11 +5,13 @@ use std::collections::HashSet;
 
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
 use serde_json::Value;
 
 use super::api::{Api, Directo, Etiqueta, Ok200};
 use super::errores::RespuestaError;
-use super::sesion::{Ambas, Autenticado, V2};
+use super::sesion::{Ambas, Autenticado};
+use crate::contrato::propia::{EditarBody, MensajeEditado, MensajePropio};
 use crate::contrato::{ConversacionesAmbas, Exito, MensajesAmbas, v1, v2};
 use crate::service::ErrorChat;
 
@@ -104,15 +106,35 @@ impl ComunApi {
             }))),
         }
     }
-    /// v2: deletes one of the caller's own messages (with its reactions and pin). Here because
-    /// poem-openapi keeps one set of operations per path.
+    /// Deletes a message (with its reactions and pin): the caller's own, or any in a group the
+    /// caller administers (v2's route, and our page's). Here because poem-openapi keeps one set
+    /// of operations per path.
     #[oai(path = "/mensajes/:id", method = "delete")]
-    async fn eliminar(&self, yo: Autenticado<V2>, id: Path<String>) -> Api<Ok200<Exito>> {
+    async fn eliminar(&self, yo: Autenticado<Ambas>, id: Path<String>) -> Api<Ok200<Exito>> {
         yo.servicio
             .eliminar(&yo.actor, &id.0)
             .await
             .map_err(RespuestaError::v2)?;
         Ok(Ok200::Ok(Directo(Exito { success: true })))
+    }
+
+    /// Our API: edits one of the caller's messages within `EDIT_WINDOW_SECONDS` of sending it
+    /// (`editado` becomes true; the room hears `mensaje_editado`).
+    #[oai(path = "/mensajes/:id", method = "patch")]
+    async fn editar(
+        &self,
+        yo: Autenticado<Ambas>,
+        id: Path<String>,
+        body: Json<EditarBody>,
+    ) -> Api<Ok200<MensajeEditado>> {
+        let mensaje = yo
+            .servicio
+            .editar(&yo.actor, &id.0, body.contenido.as_ref())
+            .await?;
+        Ok(Ok200::Ok(Directo(MensajeEditado {
+            success: true,
+            mensaje: MensajePropio::para(&mensaje, &yo.actor.rut, None),
+        })))
     }
 }
 

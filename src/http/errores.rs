@@ -25,6 +25,9 @@ pub enum RespuestaError {
     /// Unknown user or route.
     #[oai(status = 404)]
     NoEncontrado(Json<CuerpoError>),
+    /// Conflicts with the current state (already a member, too many pins).
+    #[oai(status = 409)]
+    Conflicto(Json<CuerpoError>),
     /// Method not allowed on this path.
     #[oai(status = 405)]
     MetodoNoPermitido(Json<CuerpoError>),
@@ -74,6 +77,7 @@ impl RespuestaError {
             | RespuestaError::SinAcceso(c)
             | RespuestaError::NoEncontrado(c)
             | RespuestaError::MetodoNoPermitido(c)
+            | RespuestaError::Conflicto(c)
             | RespuestaError::DemasiadoGrande(c)
             | RespuestaError::TipoNoSoportado(c)
             | RespuestaError::DemasiadasSolicitudes(c, _)
@@ -91,9 +95,21 @@ impl RespuestaError {
                 RespuestaError::Invalido(cuerpo(texto))
             }
             ErrorChat::NoAutenticado => RespuestaError::NoAutenticado(cuerpo(texto)),
-            ErrorChat::SinAcceso | ErrorChat::SinAccesoMensaje | ErrorChat::SoloElAutor => {
-                RespuestaError::SinAcceso(cuerpo(texto))
+            ErrorChat::YaEsMiembro | ErrorChat::DemasiadosFijados => {
+                RespuestaError::Conflicto(cuerpo(texto))
             }
+            ErrorChat::NoEsGrupo => RespuestaError::Invalido(cuerpo(texto)),
+            ErrorChat::NoEsMiembro | ErrorChat::ConversacionNoEncontrada => {
+                RespuestaError::NoEncontrado(cuerpo(texto))
+            }
+            ErrorChat::SinAcceso
+            | ErrorChat::SinAccesoMensaje
+            | ErrorChat::SoloElAutor
+            | ErrorChat::SoloAdmin
+            | ErrorChat::EsCreador
+            | ErrorChat::SoloElAutorEdita
+            | ErrorChat::MensajeDeSistema
+            | ErrorChat::FueraDePlazo => RespuestaError::SinAcceso(cuerpo(texto)),
             ErrorChat::UsuarioNoEncontrado
             | ErrorChat::MensajeNoEncontrado
             | ErrorChat::AdjuntoNoEncontrado => RespuestaError::NoEncontrado(cuerpo(texto)),

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod api_comun;
+pub mod api_grupos;
 pub mod api_propia;
 pub mod api_v2;
 pub mod errores;
@@ -62,6 +63,7 @@ type Operaciones = (
     api_v2::ChatV2Api,
     api::PresenciaApi,
     api_propia::PropiaApi,
+    api_grupos::GruposApi,
 );
 
 /// The OpenAPI service for both API generations, mounted under `/api`.
@@ -73,6 +75,7 @@ pub fn servicio_openapi() -> OpenApiService<Operaciones, ()> {
             api_v2::ChatV2Api,
             api::PresenciaApi,
             api_propia::PropiaApi,
+            api_grupos::GruposApi,
         ),
         "weigence-chat",
         env!("CARGO_PKG_VERSION"),

@@ -186,6 +186,17 @@ fn registrar_v1<A: Adapter>(s: &SocketRef<A>) {
         },
     );
     s.on(
+        "marcar_entregado",
+        |Extension(a): Extension<Actor>,
+         Extension(c): Extension<Arc<Contexto>>,
+         Extension(SpanSocket(sp)): Extension<SpanSocket>,
+         TryData(d): TryData<Value>,
+         ack: AckSender<A>| {
+            recibido("marcar_entregado", V1);
+            async move { entregado(&c, &a, d.ok(), ack).await }.instrument(sp)
+        },
+    );
+    s.on(
         "escribiendo",
         |s: SocketRef<A>,
          Extension(a): Extension<Actor>,
@@ -242,6 +253,7 @@ async fn enviar<A: Adapter>(
         conversacion: campo("conversacion_id"),
         contenido: campo("contenido"),
         clave: campo("client_id"),
+        responde_a: campo("reply_to"),
         ..Envio::default()
     };
     match ctx.servicio.enviar(actor, envio).await {
@@ -259,6 +271,33 @@ async fn enviar<A: Adapter>(
             }
             emitir(s, "error", &json!({"mensaje": texto}));
         }
+    }
+}
+
+/// Our page says a message reached it: the delivered marker moves forward (ack `{success,
+/// ultimo}`; the room hears `mensaje_entregado` when it moved).
+async fn entregado<A: Adapter>(
+    ctx: &Contexto,
+    actor: &Actor,
+    datos: Option<Value>,
+    ack: AckSender<A>,
+) {
+    let mensaje = datos
+        .as_ref()
+        .and_then(Value::as_object)
+        .and_then(|o| o.get("mensaje_id"));
+    let respuesta = match ctx
+        .servicio
+        .marcar_entregado(actor, conversacion(&datos), mensaje)
+        .await
+    {
+        Ok((_, marca)) => {
+            json!({"success": true, "ultimo": marca.map(|m| m.to_json())})
+        }
+        Err(e) => json!({"success": false, "error": e.to_string()}),
+    };
+    if let Err(e) = ack.send(&respuesta) {
+        tracing::debug!(error = %e, "no se pudo enviar el ack");
     }
 }
 

@@ -19,9 +19,10 @@ use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
 use crate::config::Generaciones;
+use crate::contrato::propia::{FijadosEvento, GrupoEvento, MensajeEditadoEvento, ReaccionesEvento};
 use crate::contrato::v1::{ConversacionJson, MensajeBase};
 use crate::contrato::v2::{self, FijadoEvento, MensajeEvento, MensajeV2, ReaccionEvento};
-use crate::dominio::{Conversacion, Id, Mensaje, Reaccion};
+use crate::dominio::{Conversacion, Grupo, Id, Mensaje, Reaccion};
 use crate::operacion::metricas;
 use crate::service::TiempoReal;
 
@@ -136,11 +137,17 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
 
     async fn reaccion(
         &self,
-        mensaje: &Mensaje,
+        conversacion: &Id,
+        mensaje: &Id,
         usuario: &str,
         emoji: Option<&str>,
         reacciones: &[Reaccion],
     ) {
+        if self.generaciones.v1 {
+            let datos = ReaccionesEvento::de(conversacion, mensaje, reacciones);
+            self.emitir(conversacion.to_string(), "reacciones_actualizadas", &datos)
+                .await;
+        }
         if !self.generaciones.v2 {
             return;
         }
@@ -150,13 +157,66 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
             "reaccion_eliminada"
         };
         let datos = ReaccionEvento {
-            mensaje_id: mensaje.id.to_json(),
-            conversacion_id: mensaje.conversacion_id.to_string(),
+            mensaje_id: mensaje.to_json(),
+            conversacion_id: conversacion.to_string(),
             usuario_id: usuario.to_owned(),
             emoji: emoji.map(str::to_owned),
             reacciones: v2::resumen(reacciones),
         };
-        self.emitir(mensaje.conversacion_id.to_string(), evento, &datos)
+        self.emitir(conversacion.to_string(), evento, &datos).await;
+    }
+
+    async fn mensaje_editado(&self, mensaje: &Mensaje) {
+        let datos = MensajeEditadoEvento::de(mensaje);
+        self.emitir(
+            mensaje.conversacion_id.to_string(),
+            "mensaje_editado",
+            &datos,
+        )
+        .await;
+    }
+
+    async fn fijados(&self, conversacion: &Id, fijados: &[Id]) {
+        if self.generaciones.v1 {
+            let datos = FijadosEvento::de(conversacion, fijados);
+            self.emitir(conversacion.to_string(), "fijados_actualizados", &datos)
+                .await;
+        }
+    }
+
+    async fn grupo_actualizado(&self, grupo: &Grupo) {
+        let mut salas: Vec<String> = grupo
+            .miembros
+            .iter()
+            .map(|m| sala_usuario(&m.rut))
+            .collect();
+        salas.push(grupo.id.to_string());
+        difundir(
+            self.io.to(salas),
+            "grupo_actualizado",
+            &GrupoEvento::de(grupo),
+        )
+        .await;
+    }
+
+    async fn removido(&self, conversacion: &Id, usuario: &str) {
+        // Through the adapter: with Redis, the sockets of every instance leave the room.
+        if let Err(e) = self
+            .io
+            .to(sala_usuario(usuario))
+            .leave(conversacion.to_string())
+            .await
+        {
+            tracing::warn!(error = %e, "no se pudo sacar de la sala a un miembro quitado");
+        }
+        let datos = json!({"conversacion_id": conversacion.to_string()});
+        self.emitir(sala_usuario(usuario), "removido_de_conversacion", &datos)
+            .await;
+    }
+
+    async fn mensaje_entregado(&self, conversacion: &Id, usuario: &str, ultimo: &Id) {
+        let datos = json!({"conversacion_id": conversacion.to_string(), "usuario_id": usuario, "ultimo_id": ultimo.to_json()});
+        self.emitir(conversacion.to_string(), "mensaje_entregado", &datos)
             .await;
     }
 
@@ -188,11 +248,10 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
     }
 
     async fn mensaje_eliminado(&self, conversacion: &Id, mensaje: &Id) {
-        if self.generaciones.v2 {
-            let datos = MensajeEvento::de(conversacion, mensaje);
-            self.emitir(conversacion.to_string(), "mensaje_eliminado", &datos)
-                .await;
-        }
+        // The same event in both generations (v1's page has it from our own API).
+        let datos = MensajeEvento::de(conversacion, mensaje);
+        self.emitir(conversacion.to_string(), "mensaje_eliminado", &datos)
+            .await;
     }
 
     async fn conversacion_nueva(&self, para: &str, conversacion: &Conversacion) {

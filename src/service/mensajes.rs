@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::{Actor, ChatService, ErrorChat, Resultado, entrada};
 use crate::dominio::{EstadoConversacion, Id, Mensaje, Reaccion};
+use crate::store::grupos::ModoReaccion;
 
 /// A reply to anything but a message of the same conversation.
 pub(super) const CITA_AJENA: ErrorChat =
@@ -76,23 +77,48 @@ impl ChatService {
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SinAcceso)
             .await?;
-        let reacciones = self
-            .store
-            .reaccionar(&mensaje.id, &actor.rut, emoji)
-            .await?;
+        let reacciones = if self.store.grupos().await? {
+            // Reactions live in sql/grupos.sql's table: the v2 rule (one per user) is its
+            // replace mode.
+            let (g, _) = self.grupos().await?;
+            let modo = match emoji {
+                Some(_) => ModoReaccion::Reemplazar,
+                None => ModoReaccion::Quitar,
+            };
+            g.reaccionar(&mensaje.id, &actor.rut, emoji, modo)
+                .await?
+                .map_err(|_| ErrorChat::SinAcceso)?
+                .lista
+        } else {
+            self.store
+                .reaccionar(&mensaje.id, &actor.rut, emoji)
+                .await?
+        };
         self.tiempo_real
-            .reaccion(&mensaje, &actor.rut, emoji, &reacciones)
+            .reaccion(
+                &mensaje.conversacion_id,
+                &mensaje.id,
+                &actor.rut,
+                emoji,
+                &reacciones,
+            )
             .await;
         Ok((mensaje, reacciones))
     }
 
-    /// Makes a message its conversation's pinned message (any participant may).
+    /// Makes a message its conversation's pinned message (any participant may). With
+    /// `sql/grupos.sql` it joins the conversation's pins (the newest is v2's one pin).
     pub async fn fijar(&self, actor: &Actor, id: &str) -> Resultado<()> {
         self.limitar(actor)?;
         self.requiere_delta().await?;
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SinAcceso)
             .await?;
+        if self.store.grupos().await? {
+            let (g, _) = self.grupos().await?;
+            self.cambiar_fijado(&g, &mensaje.id, actor, true).await?;
+            return Ok(());
+        }
         self.store
             .fijar(&mensaje.conversacion_id, &mensaje.id)
             .await?;
@@ -107,6 +133,11 @@ impl ChatService {
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SinAcceso)
             .await?;
+        if self.store.grupos().await? {
+            let (g, _) = self.grupos().await?;
+            self.cambiar_fijado(&g, &mensaje.id, actor, false).await?;
+            return Ok(());
+        }
         if self
             .store
             .desfijar(&mensaje.conversacion_id, &mensaje.id)
@@ -119,14 +150,19 @@ impl ChatService {
         Ok(())
     }
 
-    /// Deletes one of the actor's own messages: gone from every read path, with its reactions
-    /// and its pin, in one transaction.
+    /// Deletes a message: its author, or an admin of its group, may. Gone from every read path,
+    /// with its reactions and its pin, in one transaction. System messages stay.
     pub async fn eliminar(&self, actor: &Actor, id: &str) -> Resultado<()> {
         self.limitar(actor)?;
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SoloElAutor)
             .await?;
-        if mensaje.usuario_id != actor.rut {
+        if mensaje.extras.sistema {
+            return Err(ErrorChat::MensajeDeSistema);
+        }
+        if mensaje.usuario_id != actor.rut
+            && !self.es_admin_de(actor, &mensaje.conversacion_id).await?
+        {
             return Err(ErrorChat::SoloElAutor);
         }
         if self.store.eliminar_mensaje(&mensaje.id).await? {

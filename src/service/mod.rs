@@ -5,11 +5,13 @@ pub mod adjuntos;
 pub mod archivos;
 pub mod busqueda;
 pub mod entrada;
+mod grupos;
 pub mod limites;
 mod mensajes;
 
 pub use adjuntos::{Adjuntos, Subida};
 pub use busqueda::PaginaBusqueda;
+pub use grupos::Historial;
 pub use mensajes::ChatAbierto;
 
 use std::net::IpAddr;
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::dominio::{Conversacion, Id, Mensaje, Reaccion, Usuario};
+use crate::dominio::{Conversacion, Grupo, Id, Mensaje, Reaccion, Usuario};
 use crate::operacion::metricas;
 use crate::session::Session;
 use crate::store::{ChatStore, ConversacionUnoAUno, Enviado, NuevoMensaje, StoreError};
@@ -74,6 +76,36 @@ pub enum ErrorChat {
     /// The attachment does not exist (or its message was deleted).
     #[error("Adjunto no encontrado")]
     AdjuntoNoEncontrado,
+    /// Only a group admin may do this.
+    #[error("Solo un administrador del grupo puede hacer esto")]
+    SoloAdmin,
+    /// The user is already a member of the group.
+    #[error("El usuario ya es miembro del grupo")]
+    YaEsMiembro,
+    /// The user is not a member of the group.
+    #[error("El usuario no es miembro del grupo")]
+    NoEsMiembro,
+    /// The group's creator can be neither removed nor demoted by others.
+    #[error("No se puede quitar ni degradar al creador del grupo")]
+    EsCreador,
+    /// The conversation is a 1:1 chat, not a group.
+    #[error("La conversación no es un grupo")]
+    NoEsGrupo,
+    /// The conversation does not exist.
+    #[error("Conversación no encontrada")]
+    ConversacionNoEncontrada,
+    /// Only the author may edit a message.
+    #[error("Solo puedes editar tus propios mensajes")]
+    SoloElAutorEdita,
+    /// System messages are the group's history: never edited nor deleted.
+    #[error("Los mensajes del sistema no se pueden cambiar")]
+    MensajeDeSistema,
+    /// The edit window has passed.
+    #[error("Ya no se puede editar este mensaje")]
+    FueraDePlazo,
+    /// The conversation has as many pins as allowed.
+    #[error("Demasiados mensajes fijados")]
+    DemasiadosFijados,
     /// Message longer than the configured limit.
     #[error("Mensaje demasiado largo")]
     DemasiadoLargo,
@@ -141,15 +173,27 @@ pub struct ConversacionCreada {
 pub trait TiempoReal: Send + Sync {
     /// A message was stored: tell the conversation's room and its members.
     async fn mensaje_nuevo(&self, mensaje: &Mensaje, miembros: &[String]);
-    /// `usuario` set (`Some`) or removed (`None`) their reaction; `reacciones` is the message's
-    /// new list.
+    /// `usuario` set (`Some`) or removed (`None`) a reaction to `mensaje`; `reacciones` is the
+    /// message's new list.
     async fn reaccion(
         &self,
-        mensaje: &Mensaje,
+        conversacion: &Id,
+        mensaje: &Id,
         usuario: &str,
         emoji: Option<&str>,
         reacciones: &[Reaccion],
     );
+    /// A message was edited.
+    async fn mensaje_editado(&self, mensaje: &Mensaje);
+    /// A conversation's pins changed; `fijados` in pin order.
+    async fn fijados(&self, conversacion: &Id, fijados: &[Id]);
+    /// A group's name, members or admins changed: tell the room and every member.
+    async fn grupo_actualizado(&self, grupo: &Grupo);
+    /// `usuario` is no longer a member: every socket of theirs leaves the conversation's room,
+    /// on every instance, and then they hear of it.
+    async fn removido(&self, conversacion: &Id, usuario: &str);
+    /// `usuario`'s delivered marker in `conversacion` moved to `ultimo`.
+    async fn mensaje_entregado(&self, conversacion: &Id, usuario: &str, ultimo: &Id);
     /// A message became its conversation's pinned message.
     async fn mensaje_fijado(&self, mensaje: &Mensaje);
     /// A conversation's pinned message was unpinned.
@@ -194,6 +238,8 @@ pub struct Limites {
     pub permitir_password_plano: bool,
     /// Login attempts per account and minute (six times that per client address).
     pub intentos_login_por_minuto: u32,
+    /// How long after sending a message its author may edit it.
+    pub ventana_edicion: Duration,
 }
 
 /// Every chat operation, authorized and validated, over a [`ChatStore`].
@@ -325,6 +371,18 @@ impl ChatService {
         limite: Option<&str>,
     ) -> Resultado<Vec<Mensaje>> {
         self.limitar(actor)?;
+        let conversacion = self.autorizar(actor, Some(conversacion)).await?;
+        self.pagina(&conversacion, antes, limite).await
+    }
+
+    /// Up to `limite` (default and most [`MAX_MENSAJES`]) messages of a conversation before
+    /// `antes` (or the newest), ascending; no access check.
+    async fn pagina(
+        &self,
+        conversacion: &Id,
+        antes: Option<&str>,
+        limite: Option<&str>,
+    ) -> Resultado<Vec<Mensaje>> {
         let limite = match limite {
             None => MAX_MENSAJES,
             Some(texto) => texto
@@ -342,10 +400,9 @@ impl ChatService {
                     .ok_or(ErrorChat::Invalido("antes inválido"))?,
             ),
         };
-        let conversacion = self.autorizar(actor, Some(conversacion)).await?;
         Ok(self
             .store
-            .mensajes(&conversacion, antes.as_ref(), limite)
+            .mensajes(conversacion, antes.as_ref(), limite)
             .await?)
     }
 

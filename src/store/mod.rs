@@ -2,6 +2,7 @@
 //! PostgreSQL directly; `postgrest` talks to Supabase's REST layer (PostgREST) when only
 //! `SUPABASE_URL` and `SUPABASE_KEY` are configured. [`conectar`] picks one from the settings.
 
+pub mod grupos;
 pub mod postgres;
 #[cfg(feature = "postgrest")]
 pub mod postgrest;
@@ -28,6 +29,9 @@ pub struct Tablas {
     pub reacciones: &'static str,
     /// Attachments (optional, `sql/adjuntos.sql`).
     pub adjuntos: &'static str,
+    /// Several reactions per user (optional, `sql/grupos.sql`); where it exists, reactions are
+    /// read from it.
+    pub reacciones_emoji: &'static str,
 }
 
 impl Tablas {
@@ -41,6 +45,7 @@ impl Tablas {
                 mensajes: "chat_mensajes",
                 reacciones: "chat_reacciones",
                 adjuntos: "chat_adjuntos",
+                reacciones_emoji: "chat_reacciones_emoji",
             },
             TableVariant::ChatSuffix => Tablas {
                 conversaciones: "conversaciones_chat",
@@ -48,6 +53,7 @@ impl Tablas {
                 mensajes: "mensajes_chat",
                 reacciones: "reacciones_chat",
                 adjuntos: "adjuntos_chat",
+                reacciones_emoji: "reacciones_emoji_chat",
             },
         }
     }
@@ -347,4 +353,13 @@ pub trait ChatStore: Send + Sync {
     /// Mutes (`Some(true)`) or unmutes (`Some(false)`) a conversation for `rut`, then returns
     /// the conversations `rut` has muted. Needs `sql/busqueda.sql` to change anything.
     async fn silencios(&self, rut: &str, cambio: Option<(&Id, bool)>) -> StoreResult<Vec<Id>>;
+
+    /// Whether `sql/grupos.sql` is applied: groups, edits, several reactions per user, several
+    /// pins, delivery markers and system messages. With it, reactions are read from its table.
+    async fn grupos(&self) -> StoreResult<bool>;
+
+    /// Runs one function of `sql/grupos.sql` and answers its JSON result, in one round trip
+    /// ([`StoreError::FaltaEsquema`] when the file is not applied). [`grupos::Grupos`] builds
+    /// the calls and reads the answers for both stores.
+    async fn funcion(&self, llamada: &grupos::Llamada) -> StoreResult<serde_json::Value>;
 }

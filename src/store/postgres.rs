@@ -15,6 +15,7 @@ use tokio::sync::OnceCell;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{NoTls, Row, SimpleQueryMessage};
 
+use super::grupos::{self, Argumento, Llamada};
 use super::{
     Busqueda, ChatStore, ConversacionUnoAUno, Enviado, EstadoPool, Insercion, MensajeEncontrado,
     NuevoAdjunto, NuevoMensaje, StoreError, StoreResult, Tablas,
@@ -65,6 +66,8 @@ struct Preparado {
     adjuntos: bool,
     /// Participants have the `silenciado` column of `sql/busqueda.sql`.
     silencios: bool,
+    /// `sql/grupos.sql` is applied.
+    grupos: bool,
     /// The group-committed sends (see [`Escritor`]).
     envios: lotes::Lotes<EnvioPendiente, StoreResult<Enviado>>,
 }
@@ -225,6 +228,11 @@ impl PostgresStore {
                         "sin el delta v2 (reacciones, fijados, respuestas): esas funciones responden 503 hasta aplicar sql/v2_delta.sql con scripts/migrate"
                     );
                 }
+                if !esquema.grupos {
+                    tracing::warn!(
+                        "sin grupos ni ciclo de vida de mensajes: esas funciones responden 503 hasta aplicar sql/grupos.sql con scripts/migrate"
+                    );
+                }
                 let sql = Consultas::new(&esquema);
                 let escritor = Arc::new(Escritor {
                     pool: self.pool.clone(),
@@ -247,6 +255,7 @@ impl PostgresStore {
                     respuestas: esquema.mensajes.contains("reply_to"),
                     adjuntos: esquema.adjuntos,
                     silencios: esquema.participantes.contains("silenciado"),
+                    grupos: esquema.grupos,
                 })
             })
             .await
@@ -293,6 +302,7 @@ impl PostgresStore {
                     t.mensajes,
                     t.reacciones,
                     t.adjuntos,
+                    t.reacciones_emoji,
                 ]
             })
             .chain(["usuarios"])
@@ -330,13 +340,15 @@ impl PostgresStore {
             .filas(
                 "SELECT to_regprocedure('weigence_unaccent(text)') IS NOT NULL, \
                    EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 \
-                             AND indexdef LIKE '%to_tsvector%weigence_unaccent%contenido%')",
+                             AND indexdef LIKE '%to_tsvector%weigence_unaccent%contenido%'), \
+                   to_regprocedure('weigence_grupo(text, text)') IS NOT NULL",
                 &[(&esquema.tablas.mensajes, TEXT)],
             )
             .await?;
         if let Some(fila) = busqueda.first() {
             esquema.unaccent = fila.get(0);
             esquema.indice_busqueda = esquema.unaccent && fila.get::<_, bool>(1);
+            esquema.grupos = esquema.grupos && fila.get::<_, bool>(2);
         }
         Ok(esquema)
     }
@@ -549,6 +561,9 @@ struct Esquema {
     unaccent: bool,
     /// The search index exists (sql/busqueda_indice.sql).
     indice_busqueda: bool,
+    /// sql/grupos.sql is applied (its columns, its reactions table and its functions); then
+    /// `tablas.reacciones` names its reactions table.
+    grupos: bool,
 }
 
 impl Esquema {
@@ -611,7 +626,20 @@ impl Esquema {
             }
         };
         let marca = &part["ultimo_mensaje_leido"];
+        let grupos = columnas.get(tablas.reacciones_emoji).is_some()
+            && part.contains_key("es_admin")
+            && part.contains_key("ultimo_mensaje_entregado")
+            && msg.contains_key("tipo");
+        let tablas = Tablas {
+            reacciones: if grupos {
+                tablas.reacciones_emoji
+            } else {
+                tablas.reacciones
+            },
+            ..tablas
+        };
         Ok(Esquema {
+            grupos,
             tablas,
             tipo_id_conversacion: tipo_id(tablas.conversaciones, &conv["id"])?,
             tipo_id_mensaje: tipo_id(tablas.mensajes, &msg["id"])?,
@@ -719,6 +747,7 @@ impl Consultas {
             mensajes: msg,
             reacciones: reac,
             adjuntos: adj,
+            ..
         } = e.tablas;
         let (cid, mid) = (e.tipo_id_conversacion, e.tipo_id_mensaje);
         let u = &e.usuarios;
@@ -782,7 +811,12 @@ impl Consultas {
             } else {
                 "NULL::text".to_owned()
             };
-            format!("{respuesta}, {cita}, {reacciones}")
+            let sistema = if e.mensajes.contains("tipo") {
+                format!("coalesce({m}.tipo = 'sistema', false)")
+            } else {
+                "false".to_owned()
+            };
+            format!("{respuesta}, {cita}, {reacciones}, {sistema}")
         };
         let columnas = |m: &str, usr: &str, con_extras: bool| {
             format!(
@@ -930,6 +964,9 @@ impl Consultas {
                 valores_insert.push("false".into());
             }
         }
+        if e.mensajes.contains("tipo") {
+            devuelve.push("tipo");
+        }
         // Optional parameters follow the three fixed ones in this order (see insertar_mensaje).
         let mut siguiente = 3;
         let mut parametro = || {
@@ -1032,7 +1069,8 @@ impl Consultas {
                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
                  WITH ORDINALITY AS x(conv, autor, contenido, clave, cita, n)), \
              valida AS MATERIALIZED ( \
-               SELECT e.*, coalesce(e.autor = ANY(e.miembros), false) AS participa, \
+               SELECT e.*, EXISTS (SELECT 1 FROM {part} p WHERE p.conversacion_id = e.conversacion_id \
+                   AND p.usuario_id = e.autor FOR SHARE) AS participa, \
                  (e.reply_to IS NULL OR EXISTS (SELECT 1 FROM {msg} r WHERE r.id = e.reply_to \
                     AND r.conversacion_id = e.conversacion_id AND NOT {elim_r})) AS cita_ok \
                FROM entrada e), \
@@ -1308,9 +1346,10 @@ fn mensaje_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<Option<Mensaj
 }
 
 /// Number of columns `columnas_mensaje` writes.
-const COLUMNAS_MENSAJE: usize = 13;
+const COLUMNAS_MENSAJE: usize = 14;
 
-/// Reads the reply and reaction columns (reply id, quote JSON, reactions JSON) at `i`.
+/// Reads the reply, reaction and kind columns (reply id, quote JSON, reactions JSON, system
+/// flag) at `i`.
 fn extras_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<ExtrasMensaje> {
     let json = |texto: Option<String>| -> StoreResult<Option<serde_json::Value>> {
         texto
@@ -1351,6 +1390,7 @@ fn extras_de(fila: &Row, i: usize, kinds: IdKinds) -> StoreResult<ExtrasMensaje>
         responde_a,
         cita,
         reacciones,
+        sistema: fila.get(i + 3),
     })
 }
 
@@ -1577,6 +1617,44 @@ impl ChatStore for PostgresStore {
 
     async fn delta_v2(&self) -> StoreResult<bool> {
         Ok(self.preparado().await?.delta_v2)
+    }
+
+    async fn grupos(&self) -> StoreResult<bool> {
+        Ok(self.preparado().await?.grupos)
+    }
+
+    async fn funcion(&self, llamada: &Llamada) -> StoreResult<serde_json::Value> {
+        let mut argumentos = Vec::with_capacity(llamada.argumentos.len());
+        let mut valores: Vec<(Box<dyn ToSql + Sync + Send>, Type)> = Vec::new();
+        for (i, (nombre, valor)) in llamada.argumentos.iter().enumerate() {
+            let (v, tipo): (Box<dyn ToSql + Sync + Send>, Type) = match valor {
+                Argumento::Texto(t) => (Box::new(t.clone()), Type::TEXT),
+                Argumento::Textos(ts) => (Box::new(ts.clone()), Type::TEXT_ARRAY),
+                Argumento::Entero(n) => (Box::new(*n), Type::INT4),
+                Argumento::Logico(b) => (Box::new(*b), Type::BOOL),
+            };
+            argumentos.push(format!("{nombre} => ${}", i + 1));
+            valores.push((v, tipo));
+        }
+        // Function and parameter names are this crate's constants, never input.
+        let sql = format!(
+            "SELECT {}({})::text",
+            llamada.funcion,
+            argumentos.join(", ")
+        );
+        let params: Vec<(&(dyn ToSql + Sync), Type)> = valores
+            .iter()
+            .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
+            .collect();
+        let filas = match self.filas(&sql, &params).await {
+            Err(StoreError::Other(causa)) if causa.starts_with("42883") => {
+                return Err(StoreError::FaltaEsquema(grupos::ARCHIVO));
+            }
+            otro => otro?,
+        };
+        let texto: Option<String> = filas.first().and_then(|f| f.get(0));
+        serde_json::from_str(texto.as_deref().unwrap_or("null"))
+            .map_err(|e| StoreError::Other(format!("{}: {e}", llamada.funcion)))
     }
 
     async fn participantes(&self, conversacion: &Id) -> StoreResult<Vec<String>> {

@@ -142,8 +142,8 @@ impl TestDb {
 
 impl TestDb {
     /// A fresh database with every optional piece `scripts/migrate` applies: indexes,
-    /// `client_id`, the v2 delta, search (with its index, built by psql as the script does),
-    /// attachments.
+    /// `client_id`, the v2 delta, groups, search (with its index, built by psql as the script
+    /// does), attachments.
     pub async fn completa(variante: Variante) -> TestDb {
         let db = TestDb::con_extras(
             variante,
@@ -151,6 +151,7 @@ impl TestDb {
                 "indexes.sql",
                 "client_id.sql",
                 "v2_delta.sql",
+                "grupos.sql",
                 "busqueda.sql",
                 "adjuntos.sql",
             ],
@@ -230,13 +231,14 @@ impl Postgrest {
                 .replacen("postgres://postgres@", "postgres://authenticator@", 1)
         });
         // With the functions: those of sql/postgrest_functions.sql, the search function, and
-        // EXECUTE on the attachments function for service_role (sql/adjuntos.sql grants it only
-        // when the role exists, and on a fresh cluster the roles come after the test's tables).
+        // EXECUTE on the weigence_* functions already there (attachments, sql/grupos.sql) for
+        // service_role (those files grant it only when the role exists, and on a fresh cluster
+        // the roles come after the test's tables).
         let funciones = if funciones {
             format!(
                 " && psql '{url}' -q -v ON_ERROR_STOP=1 -f '{raiz}/sql/postgrest_functions.sql' >/dev/null 2>&1 \
                  && psql '{url}' -q -v ON_ERROR_STOP=1 -f '{raiz}/sql/busqueda_postgrest.sql' >/dev/null 2>&1 \
-                 && psql '{url}' -q -v ON_ERROR_STOP=1 -c \"DO \\$\\$ BEGIN IF to_regproc('weigence_enviar_con_adjunto') IS NOT NULL THEN GRANT EXECUTE ON FUNCTION weigence_enviar_con_adjunto TO service_role; END IF; END \\$\\$\" >/dev/null 2>&1",
+                 && psql '{url}' -q -v ON_ERROR_STOP=1 -c \"DO \\$\\$ DECLARE f regprocedure; BEGIN FOR f IN SELECT p.oid::regprocedure FROM pg_proc p WHERE p.proname LIKE 'weigence\\_%' LOOP EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO service_role', f); END LOOP; END \\$\\$\" >/dev/null 2>&1",
                 url = db.url,
                 raiz = raiz().display()
             )

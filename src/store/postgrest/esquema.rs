@@ -32,7 +32,7 @@ const OPCIONALES_CONV: [&str; 7] = [
     "ultimo_mensaje_timestamp",
     "mensaje_fijado_id",
 ];
-const OPCIONALES_MSG: [&str; 4] = ["editado", "eliminado", "client_id", "reply_to"];
+const OPCIONALES_MSG: [&str; 5] = ["editado", "eliminado", "client_id", "reply_to", "tipo"];
 /// The columns of the v2 delta's reactions table the store uses.
 const COLUMNAS_REACCION: &str = "mensaje_id,usuario_id,emoji,fecha_creacion";
 /// The columns of the attachments table the store reads (`sql/adjuntos.sql`).
@@ -70,6 +70,9 @@ pub(super) struct Esquema {
     pub fn_buscar: bool,
     /// The message-with-attachment function of `sql/adjuntos.sql` is installed.
     pub fn_adjunto: bool,
+    /// `sql/grupos.sql` is applied (its reactions table, message kinds and functions); then
+    /// `tablas.reacciones` names its reactions table.
+    pub grupos: bool,
 }
 
 impl Esquema {
@@ -157,7 +160,7 @@ impl Esquema {
             "contenido",
             "fecha_envio",
         ];
-        for c in ["editado", "eliminado", "reply_to"] {
+        for c in ["editado", "eliminado", "reply_to", "tipo"] {
             if self.tiene(self.tablas.mensajes, c) {
                 cols.push(c);
             }
@@ -282,15 +285,25 @@ impl Esquema {
                        "p_clave": null, "p_miniatura": null}),
             ),
         );
-        let (columnas, uuid_conv, uuid_msg, marca, funciones, reacciones, extras) = futures_util::join!(
+        let grupos = futures_util::future::try_join(
+            tiene_columna(cliente, tablas.reacciones_emoji, COLUMNAS_REACCION.into()),
+            existe_rpc(
+                cliente,
+                "weigence_grupo",
+                json!({"p_conv": null, "p_actor": null}),
+            ),
+        );
+        let (columnas, uuid_conv, uuid_msg, marca, funciones, reacciones, extras, grupos) = futures_util::join!(
             sondas_columnas,
             uuid_conv,
             uuid_msg,
             marca,
             funciones,
             reacciones,
-            extras
+            extras,
+            grupos
         );
+        let (tabla_emoji, fn_grupos) = grupos?;
         let (adjuntos, silencios, fn_buscar, fn_adjunto) = extras?;
         let mut presentes = HashSet::new();
         for ((tabla, columna), hay) in opcionales.iter().zip(columnas) {
@@ -300,8 +313,18 @@ impl Esquema {
         }
         let kind = |uuid: bool| if uuid { IdKind::Uuid } else { IdKind::Integer };
         let funciones: Vec<bool> = funciones.into_iter().collect::<StoreResult<_>>()?;
+        let grupos =
+            tabla_emoji && fn_grupos && presentes.contains(&format!("{}.tipo", tablas.mensajes));
         Ok(Esquema {
-            tablas,
+            grupos,
+            tablas: Tablas {
+                reacciones: if grupos {
+                    tablas.reacciones_emoji
+                } else {
+                    tablas.reacciones
+                },
+                ..tablas
+            },
             kinds: IdKinds {
                 conversacion: kind(uuid_conv?),
                 mensaje: kind(uuid_msg?),
@@ -310,7 +333,7 @@ impl Esquema {
             columnas: presentes,
             funciones: funciones[..4].iter().all(|f| *f),
             funciones_v2: funciones.iter().all(|f| *f),
-            reacciones: reacciones?,
+            reacciones: reacciones? || grupos,
             adjuntos,
             silencios,
             fn_buscar,

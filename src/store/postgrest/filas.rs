@@ -2,19 +2,10 @@
 
 use serde_json::Value;
 
-use crate::dominio::{ExtrasMensaje, Id, IdKind, IdKinds, Mensaje, Usuario};
+use crate::dominio::{IdKinds, Mensaje, Usuario};
 use crate::store::{StoreError, StoreResult};
 
-/// An id column's value (a JSON number or string) of `kind`.
-pub(super) fn id(valor: &Value, kind: IdKind) -> StoreResult<Id> {
-    Id::from_json(valor, kind)
-        .ok_or_else(|| StoreError::Other(format!("unexpected id {valor} from PostgREST")))
-}
-
-/// A text column, `None` when null or absent.
-pub(super) fn texto(valor: &Value) -> Option<String> {
-    valor.as_str().map(str::to_owned)
-}
+pub(super) use crate::store::grupos::{id, texto};
 
 /// A user from `rut` and an embedded or selected `usuarios` object (null when the row is gone).
 pub(super) fn usuario(rut: String, fila: &Value) -> Usuario {
@@ -34,23 +25,10 @@ pub(super) fn usuario_fila(fila: &Value) -> StoreResult<Usuario> {
 }
 
 /// A message row selected with `Esquema::columnas_mensaje` (or returned by the send function);
-/// of its extras only the reply's id (the quote and reactions come from other requests).
+/// of its extras only the reply's id and the system flag (the quote and reactions come from
+/// other requests).
 pub(super) fn mensaje(fila: &Value, kinds: IdKinds) -> StoreResult<Mensaje> {
-    let autor = texto(&fila["usuario_id"]).unwrap_or_default();
-    Ok(Mensaje {
-        id: id(&fila["id"], kinds.mensaje)?,
-        conversacion_id: id(&fila["conversacion_id"], kinds.conversacion)?,
-        contenido: texto(&fila["contenido"]).unwrap_or_default(),
-        fecha_envio: texto(&fila["fecha_envio"]).unwrap_or_default(),
-        editado: fila["editado"].as_bool().unwrap_or(false),
-        eliminado: fila["eliminado"].as_bool().unwrap_or(false),
-        autor: usuario(autor.clone(), &fila["usuarios"]),
-        usuario_id: autor,
-        extras: ExtrasMensaje {
-            responde_a: Id::from_json(&fila["reply_to"], kinds.mensaje),
-            ..ExtrasMensaje::default()
-        },
-    })
+    crate::store::grupos::mensaje_json(fila, kinds)
 }
 
 /// The rows of an array answer.
@@ -76,6 +54,7 @@ pub(super) fn instante(valor: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dominio::IdKind;
     use serde_json::json;
 
     #[test]

@@ -22,6 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
+use super::grupos::Llamada;
 use super::{
     Busqueda, ChatStore, ConversacionUnoAUno, Enviado, EstadoPool, MensajeEncontrado, NuevoAdjunto,
     NuevoMensaje, StoreError, StoreResult,
@@ -343,5 +344,23 @@ impl ChatStore for PostgrestStore {
 
     async fn silencios(&self, rut: &str, cambio: Option<(&Id, bool)>) -> StoreResult<Vec<Id>> {
         self.cambiar_silencios(rut, cambio).await
+    }
+
+    async fn grupos(&self) -> StoreResult<bool> {
+        Ok(self.esquema().await?.grupos)
+    }
+
+    async fn funcion(&self, llamada: &Llamada) -> StoreResult<serde_json::Value> {
+        let peticion = self
+            .cliente
+            .funcion(llamada.funcion, &llamada.cuerpo_json())
+            .build();
+        match self.cliente.json(llamada.funcion, peticion).await {
+            Ok(r) => Ok(r),
+            Err(f) if f.es(404, &["PGRST202", "42883"]) => {
+                Err(StoreError::FaltaEsquema(crate::store::grupos::ARCHIVO))
+            }
+            Err(f) => Err(f.into()),
+        }
     }
 }
