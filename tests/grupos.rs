@@ -129,11 +129,15 @@ async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v
             StatusCode::BAD_REQUEST,
         ),
         (
-            json!({"nombre": "Equipo", "miembros": [BRUNO, 42]}),
+            json!({"nombre": "Equipo", "miembros": [BRUNO, true]}),
             StatusCode::BAD_REQUEST,
         ),
         (
             json!({"nombre": "Equipo", "miembros": [BRUNO, ""]}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"nombre": "Equipo", "miembros": [BRUNO, "1".repeat(70)]}),
             StatusCode::BAD_REQUEST,
         ),
         (
@@ -525,7 +529,7 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
             StatusCode::NOT_FOUND,
         ),
         (ANA, json!({}), StatusCode::BAD_REQUEST),
-        (ANA, json!({"usuario_id": 5}), StatusCode::BAD_REQUEST),
+        (ANA, json!({"usuario_id": [DIEGO]}), StatusCode::BAD_REQUEST),
         (ANA, json!({"usuario_id": ""}), StatusCode::BAD_REQUEST),
     ] {
         let (st, b) = pedir(&app, Method::POST, &ruta, Some(rut), Some(body.clone())).await;
@@ -799,11 +803,24 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
     assert_eq!(b["grupo"]["soy_admin"], json!(true));
     assert_eq!(miembros(&b["grupo"]).len(), 2);
     let otro = if heredero == BRUNO { CARLA } else { BRUNO };
-    // A member may also leave through their own DELETE; then the other is alone, and admin.
+    // Leaving is `/salir`, not a DELETE of oneself (400, nothing changes); then the other is
+    // alone, and admin.
+    let antes = Foto::de(&app, v, &g2).await;
     let (st, b) = pedir(
         &app,
         Method::DELETE,
         &format!("/api/chat/grupos/{g2}/miembros/{heredero}"),
+        Some(&heredero),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    rechazo(&b);
+    assert_eq!(Foto::de(&app, v, &g2).await, antes);
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        &format!("/api/chat/grupos/{g2}/salir"),
         Some(&heredero),
         None,
     )

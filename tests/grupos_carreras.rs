@@ -6,8 +6,7 @@ mod common;
 mod grupos_comun;
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::{ANA, BRUNO, CARLA, Sockets, Variante, arrancar};
 use futures_util::future::join_all;
@@ -165,14 +164,20 @@ async fn a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(v: 
         "socket ",
     )
     .await;
-    let exitos = Arc::new(AtomicUsize::new(0));
+    let exitos = AtomicUsize::new(0);
+    let quitado = AtomicBool::new(false);
     let listos = tokio::sync::Notify::new();
+    // Each REST send, and whether the removal had already answered when it started.
     let envios = async {
         let mut resultados = Vec::new();
-        let mut rechazados = 0;
-        for i in 0..2000 {
-            if rechazados == 3 {
-                break;
+        let mut tras_quitar = 0;
+        for i in 0.. {
+            let ya_quitada = quitado.load(Ordering::SeqCst);
+            if ya_quitada {
+                tras_quitar += 1;
+                if tras_quitar > 3 {
+                    break;
+                }
             }
             let (st, b) = pedir(
                 &app,
@@ -182,41 +187,41 @@ async fn a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(v: 
                 Some(json!({"conversacion_id": gid, "contenido": format!("rest {i}")})),
             )
             .await;
-            if st == StatusCode::CREATED {
-                if exitos.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
-                    listos.notify_one();
-                }
-            } else {
-                assert_eq!(st, StatusCode::FORBIDDEN, "a refused send: {b}");
-                rechazados += 1;
+            if st == StatusCode::CREATED && exitos.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
+                listos.notify_one();
             }
-            resultados.push((st, b));
+            resultados.push((st, b, ya_quitada));
         }
-        assert_eq!(
-            rechazados, 3,
-            "the sends kept being accepted after the removal"
-        );
         resultados
     };
     let quitar = async {
         listos.notified().await;
-        pedir(
+        let r = pedir(
             &app,
             Method::DELETE,
             &format!("/api/chat/grupos/{gid}/miembros/{CARLA}"),
             Some(ANA),
             None,
         )
-        .await
+        .await;
+        quitado.store(true, Ordering::SeqCst);
+        r
     };
     let (resultados, (st, b)) = tokio::join!(envios, quitar);
-    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(st, StatusCode::OK, "the removal: {b}");
+    for (st, b, ya_quitada) in &resultados {
+        assert!(
+            *st == StatusCode::FORBIDDEN || (*st == StatusCode::CREATED && !ya_quitada),
+            "a send {} the removal answered: {st} {b}",
+            if *ya_quitada { "after" } else { "before" }
+        );
+    }
     let acks = s.rafaga_fin("socket").await;
 
     let mut aceptados: HashSet<String> = resultados
         .iter()
-        .filter(|(st, _)| *st == StatusCode::CREATED)
-        .map(|(_, b)| id(&b["mensaje"]))
+        .filter(|(st, _, _)| *st == StatusCode::CREATED)
+        .map(|(_, b, _)| id(&b["mensaje"]))
         .collect();
     for ack in &acks {
         if ack.get("id").is_some() {

@@ -16,7 +16,8 @@ en_ambas_variantes!(
     authors_edit_within_the_window_and_nobody_else_edits,
     authors_and_group_admins_delete_and_others_cannot,
     reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user,
-    replies_quote_the_original_in_the_same_conversation_only,
+    socket_replies_quote_the_original_in_the_same_conversation_only,
+    rest_replies_quote_the_original_in_the_same_conversation_only,
     pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty,
     one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back,
     groups_count_who_received_and_who_read_each_message,
@@ -124,7 +125,13 @@ async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
         (&json!("hola editado"), &json!(true))
     );
 
-    let creacion = h["mensajes"][0].clone();
+    let creacion = h["mensajes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["tipo"] == "sistema")
+        .unwrap_or_else(|| panic!("the creation message in {h}"))
+        .clone();
     assert_eq!(creacion["tipo"], "sistema");
     let sin_cambios =
         |esperado: StatusCode, rut: Option<&'static str>, ruta: String, body: Value| {
@@ -427,7 +434,10 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
     assert_eq!(contar(&app, &sql).await, 0);
 }
 
-async fn replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
+/// A group with Ana's message "original", Ana's socket in its room and Bruno's connected; a
+/// 1:1 chat of Ana and Bruno with one message (`ajeno`). Returns (app, sockets, group, original,
+/// the quote it gets, ajeno).
+async fn hilo(v: Variante) -> (common::TestApp, Sockets, String, Value, Value, Value) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Hilos", &[BRUNO, CARLA]).await;
     let s = Sockets::iniciar();
@@ -436,31 +446,37 @@ async fn replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
     assert!(s.unirse("ana", &gid).await);
     let original = app.enviar(ANA, &gid, "original").await;
     let cita = json!({"contenido": "original", "usuario_id": ANA, "usuario_nombre": "Ana Pérez"});
-    let marca = s.marca("ana").await;
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        "/api/chat/mensaje/enviar",
-        Some(BRUNO),
-        Some(json!({"conversacion_id": gid, "contenido": "respuesta", "reply_to": original["id"]})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::CREATED, "{b}");
-    let respuesta = b["mensaje"].clone();
-    assert_eq!(respuesta["reply_to"], original["id"]);
-    assert_eq!(respuesta["cita"], cita);
-    assert_eq!(respuesta["tipo"], "texto");
-    let recibido = s
-        .esperar(
-            "ana",
-            "mensaje_recibido",
-            json!({"id": respuesta["id"]}),
-            marca,
-        )
+    let uno = app.conversacion(ANA, BRUNO).await;
+    let ajeno = app.enviar(ANA, &uno, "en privado").await;
+    (app, s, gid, original, cita, ajeno)
+}
+
+/// History (ours and v1) shows the reply's quote; the original has none.
+async fn citas_en_historial(
+    app: &common::TestApp,
+    gid: &str,
+    respuesta: &Value,
+    original: &Value,
+    cita: &Value,
+) {
+    let h = historial(app, CARLA, gid).await;
+    let en_historial = buscar(&h["mensajes"], &respuesta["id"]);
+    assert_eq!(en_historial["reply_to"], original["id"]);
+    assert_eq!(en_historial["cita"], *cita);
+    assert_eq!(buscar(&h["mensajes"], &original["id"])["cita"], Value::Null);
+    let (_, v1) = app
+        .get(&format!("/api/chat/mensajes/{gid}"), Some(CARLA))
         .await;
-    assert_eq!(recibido["reply_to"], original["id"]);
-    assert_eq!(recibido["cita"], cita);
-    // The same over the socket send.
+    assert_eq!(
+        buscar(&v1["mensajes"], &respuesta["id"])["cita"],
+        *cita,
+        "v1 history too"
+    );
+}
+
+async fn socket_replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
+    let (app, s, gid, original, cita, ajeno) = hilo(v).await;
+    let marca = s.marca("ana").await;
     let ack = s
         .llamar(
             "bruno",
@@ -470,29 +486,33 @@ async fn replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
         .await;
     assert_eq!(ack["reply_to"], original["id"], "{ack}");
     assert_eq!(ack["cita"], cita, "{ack}");
+    assert_eq!(ack["tipo"], "texto", "{ack}");
     let recibido = s
         .esperar("ana", "mensaje_recibido", json!({"id": ack["id"]}), marca)
         .await;
+    assert_eq!(recibido["reply_to"], original["id"]);
     assert_eq!(recibido["cita"], cita);
-    let h = historial(&app, CARLA, &gid).await;
-    assert_eq!(buscar(&h["mensajes"], &respuesta["id"])["cita"], cita);
-    assert_eq!(
-        buscar(&h["mensajes"], &ack["id"])["reply_to"],
-        original["id"]
-    );
-    assert_eq!(buscar(&h["mensajes"], &original["id"])["cita"], Value::Null);
-    let (_, v1) = app
-        .get(&format!("/api/chat/mensajes/{gid}"), Some(CARLA))
-        .await;
-    assert_eq!(
-        buscar(&v1["mensajes"], &respuesta["id"])["cita"],
-        cita,
-        "v1 history too"
-    );
+    citas_en_historial(&app, &gid, &ack, &original, &cita).await;
+    // A reply into another conversation (or to nothing) is refused and stores nothing.
+    let (_, _, m) = v.tablas();
+    let total = format!("SELECT count(*) FROM {m}");
+    let guardados = contar(&app, &total).await;
+    for reply_to in [ajeno["id"].clone(), json!(inexistente(v))] {
+        let ack = s
+            .llamar(
+                "bruno",
+                "mensaje_enviar",
+                json!({"conversacion_id": gid, "contenido": "cruzada", "reply_to": reply_to}),
+            )
+            .await;
+        assert_eq!(ack["success"], json!(false), "{reply_to}: {ack}");
+    }
+    assert_eq!(contar(&app, &total).await, guardados);
+}
 
-    // Replying into another conversation (or to nothing) is refused and stores nothing.
-    let uno = app.conversacion(ANA, BRUNO).await;
-    let ajeno = app.enviar(ANA, &uno, "en privado").await;
+async fn rest_replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
+    let (app, s, gid, original, cita, ajeno) = hilo(v).await;
+    // A reply into another conversation (or to nothing) is refused and stores nothing.
     let (_, _, m) = v.tablas();
     let total = format!("SELECT count(*) FROM {m}");
     let guardados = contar(&app, &total).await;
@@ -508,15 +528,32 @@ async fn replies_quote_the_original_in_the_same_conversation_only(v: Variante) {
         assert_eq!(st, StatusCode::BAD_REQUEST, "{reply_to}: {b}");
         rechazo(&b);
     }
-    let ack = s
-        .llamar(
-            "bruno",
-            "mensaje_enviar",
-            json!({"conversacion_id": gid, "contenido": "cruzada", "reply_to": ajeno["id"]}),
+    assert_eq!(contar(&app, &total).await, guardados);
+    let marca = s.marca("ana").await;
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        "/api/chat/mensaje/enviar",
+        Some(BRUNO),
+        Some(json!({"conversacion_id": gid, "contenido": "respuesta", "reply_to": original["id"]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let respuesta = b["mensaje"].clone();
+    assert_eq!(respuesta["reply_to"], original["id"], "{respuesta}");
+    assert_eq!(respuesta["cita"], cita);
+    assert_eq!(respuesta["tipo"], "texto");
+    let recibido = s
+        .esperar(
+            "ana",
+            "mensaje_recibido",
+            json!({"id": respuesta["id"]}),
+            marca,
         )
         .await;
-    assert_eq!(ack["success"], json!(false), "{ack}");
-    assert_eq!(contar(&app, &total).await, guardados);
+    assert_eq!(recibido["reply_to"], original["id"]);
+    assert_eq!(recibido["cita"], cita);
+    citas_en_historial(&app, &gid, &respuesta, &original, &cita).await;
 }
 
 async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Variante) {
