@@ -1020,3 +1020,56 @@ async fn a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_even
         .await;
     assert_eq!(st, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn group_routes_are_rate_limited_per_user_and_bodies_capped() {
+    let app = servidor_con(
+        Variante::Live,
+        &[
+            ("RATE_LIMIT_BURST", "6"),
+            ("RATE_LIMIT_PER_MINUTE", "1"),
+            ("MAX_BODY_BYTES", "4096"),
+        ],
+    )
+    .await;
+    let (gid, _) = crear_grupo(&app, ANA, "Límites", &[BRUNO, CARLA]).await;
+    let ruta = format!("/api/chat/grupos/{gid}");
+    let mut limitada = None;
+    for _ in 0..10 {
+        let r = app
+            .req(Method::PATCH, &ruta, Some(ANA))
+            .json(&json!({"nombre": "Límites"}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limitada = Some(r);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = limitada.expect("429 within the burst of 6");
+    assert!(r.headers().contains_key("retry-after"));
+    let b: Value = r.json().await.unwrap();
+    rechazo(&b);
+    // Another user has a bucket of their own.
+    let (st, _) = app.get(&ruta, Some(BRUNO)).await;
+    assert_eq!(st, StatusCode::OK);
+    // Bodies past MAX_BODY_BYTES: 413 with a JSON error, nothing stored.
+    let (c, _, _) = Variante::Live.tablas();
+    let antes = contar(&app, &format!("SELECT count(*) FROM {c}")).await;
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        "/api/chat/grupos",
+        Some(CARLA),
+        Some(json!({"nombre": "x".repeat(5000), "miembros": [ANA, BRUNO]})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
+    rechazo(&b);
+    assert_eq!(
+        contar(&app, &format!("SELECT count(*) FROM {c}")).await,
+        antes
+    );
+}
