@@ -958,6 +958,10 @@ async fn a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_even
         !s.unirse("carla", &gid).await,
         "unirse_conversacion is refused"
     );
+    let marca = s
+        .emitir("carla", "escribiendo", json!({"conversacion_id": gid}))
+        .await;
+    s.esperar("carla", "error", json!({}), marca).await;
     // Nothing the refused calls tried is stored.
     assert_eq!(Foto::de(&app, v, &gid).await, foto);
     let fila = app

@@ -21,6 +21,7 @@ en_ambas_variantes!(
     pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty,
     one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back,
     groups_count_who_received_and_who_read_each_message,
+    v2_routes_and_ours_share_one_set_of_reactions_and_pins,
 );
 
 /// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
@@ -903,4 +904,101 @@ async fn groups_count_who_received_and_who_read_each_message(v: Variante) {
     assert_eq!(e["destinatarios"], json!(2));
     assert_eq!(ordenados(&e["leido_por"]), [BRUNO, CARLA]);
     assert_eq!(ordenados(&e["entregado_a"]), [BRUNO, CARLA]);
+}
+
+async fn v2_routes_and_ours_share_one_set_of_reactions_and_pins(v: Variante) {
+    let app = servidor(v).await;
+    let conv = app.conversacion(ANA, BRUNO).await;
+    let m1 = app.enviar(BRUNO, &conv, "compartido").await;
+    let m2 = app.enviar(BRUNO, &conv, "otro").await;
+    let v2 = |accion: &str, m: &Value| format!("/api/chat/mensajes/{}/{accion}", id(m));
+    let nuestras = || {
+        let (app, conv, mid) = (&app, &conv, m1["id"].clone());
+        async move { buscar(&historial(app, ANA, conv).await["mensajes"], &mid)["reacciones"].clone() }
+    };
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        &v2("reaccion", &m1),
+        Some(ANA),
+        Some(json!({"emoji": "😂"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(
+        nuestras().await,
+        json!([{"emoji": "😂", "cantidad": 1, "usuarios": [ANA], "mia": true}])
+    );
+    // Ours adds a second emoji of the same user; v2 sees both.
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        &v2("reacciones", &m1),
+        Some(ANA),
+        Some(json!({"emoji": "👍"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, h) = app
+        .get(&format!("/api/chat/history/{BRUNO}"), Some(ANA))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{h}");
+    assert_eq!(
+        buscar(&h["mensajes"], &m1["id"])["reacciones"],
+        json!({"😂": 1, "👍": 1})
+    );
+    // v2's one-per-user is the replace mode of the same rows.
+    let (st, b) = pedir(
+        &app,
+        Method::POST,
+        &v2("reaccion", &m1),
+        Some(ANA),
+        Some(json!({"emoji": "❤️"})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["reacciones"], json!({"❤️": 1}));
+    assert_eq!(
+        nuestras().await,
+        json!([{"emoji": "❤️", "cantidad": 1, "usuarios": [ANA], "mia": true}])
+    );
+    let (st, _) = pedir(&app, Method::DELETE, &v2("reaccion", &m1), Some(ANA), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(nuestras().await, json!([]));
+    assert_eq!(
+        contar(
+            &app,
+            &format!("SELECT count(*) FROM {}", reacciones_tabla(v))
+        )
+        .await,
+        0
+    );
+
+    // Pins: v2's single pin is the newest of ours.
+    let fijado_v2 = || {
+        let app = &app;
+        async move {
+            let (_, h) = app
+                .get(&format!("/api/chat/history/{BRUNO}"), Some(ANA))
+                .await;
+            h["mensaje_fijado"]["id"].clone()
+        }
+    };
+    let (st, _) = pedir(&app, Method::POST, &v2("fijar", &m1), Some(ANA), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        ids(&historial(&app, BRUNO, &conv).await["fijados"]),
+        [id(&m1)]
+    );
+    let (st, b) = pedir(&app, Method::POST, &v2("fijado", &m2), Some(BRUNO), None).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(ids(&b["fijados"]), [id(&m1), id(&m2)]);
+    assert_eq!(fijado_v2().await, m2["id"]);
+    let (st, _) = pedir(&app, Method::POST, &v2("desfijar", &m2), Some(ANA), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        ids(&historial(&app, BRUNO, &conv).await["fijados"]),
+        [id(&m1)]
+    );
+    assert_eq!(fijado_v2().await, m1["id"], "the newest pin left");
 }
