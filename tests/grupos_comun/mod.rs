@@ -1,5 +1,5 @@
-//! Helpers shared by `tests/grupos.rs`, `tests/grupos_mensajes.rs` and `tests/grupos_carreras.rs`:
-//! a server on a database with `sql/grupos.sql`, typed requests of spec-12's own API, row checks.
+//! Helpers shared by the `tests/grupos*.rs` tests (issue 12): a server on a database with
+//! `sql/grupos.sql`, typed requests of spec-12's own API, row checks.
 
 #![allow(dead_code)]
 
