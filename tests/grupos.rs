@@ -421,6 +421,7 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
     app.usuario(EVA, "Eva Luna").await;
     app.usuario(FEDE, "Fede Mora").await;
     let (gid, _) = crear_grupo(&app, ANA, "Bodega", &[BRUNO, CARLA]).await;
+    let previo = app.enviar(ANA, &gid, "antes de Diego").await;
     let s = Sockets::iniciar();
     s.conectar("diego", &app.base, DIEGO).await;
     s.conectar("bruno", &app.base, BRUNO).await;
@@ -473,14 +474,22 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
             "Ana Pérez agregó a Diego Rojas".to_owned()
         ]
     );
-    assert!(
-        h["mensajes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|x| x["tipo"] == "sistema"),
-        "{h}"
-    );
+    assert_eq!(buscar(&h["mensajes"], &previo["id"])["tipo"], "texto");
+    // The history before the add is not unread for the new member (markers start at the
+    // newest message): only the add's own notice is.
+    let (_, lista) = app.get("/api/chat/conversaciones", Some(DIEGO)).await;
+    let fila = lista["conversaciones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == gid.as_str())
+        .unwrap_or_else(|| panic!("the group in Diego's list: {lista}"))
+        .clone();
+    assert_eq!(fila["no_leidos"], json!(1), "{fila}");
+    let entrega =
+        buscar(&historial(&app, ANA, &gid).await["mensajes"], &previo["id"])["entrega"].clone();
+    assert_eq!(entrega["destinatarios"], json!(3), "{entrega}");
+    assert_eq!(ordenados(&entrega["leido_por"]), [DIEGO], "{entrega}");
     let (_, p, m) = v.tablas();
     let miembros_bd = format!("SELECT count(*) FROM {p} WHERE conversacion_id::text = '{gid}'");
     let mensajes_bd = format!("SELECT count(*) FROM {m}");
