@@ -167,33 +167,38 @@ async fn a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(v: 
     let exitos = AtomicUsize::new(0);
     let quitado = AtomicBool::new(false);
     let listos = tokio::sync::Notify::new();
-    // Each REST send, and whether the removal had already answered when it started.
-    let envios = async {
-        let mut resultados = Vec::new();
-        let mut tras_quitar = 0;
-        for i in 0.. {
-            let ya_quitada = quitado.load(Ordering::SeqCst);
-            if ya_quitada {
-                tras_quitar += 1;
-                if tras_quitar > 3 {
-                    break;
+    // Four REST senders; each send with whether the removal had already answered when it
+    // started.
+    let bucle = |k: usize| {
+        let (app, gid, exitos, quitado, listos) = (&app, &gid, &exitos, &quitado, &listos);
+        async move {
+            let mut resultados = Vec::new();
+            let mut tras_quitar = 0;
+            for i in 0.. {
+                let ya_quitada = quitado.load(Ordering::SeqCst);
+                if ya_quitada {
+                    tras_quitar += 1;
+                    if tras_quitar > 3 {
+                        break;
+                    }
                 }
+                let (st, b) = pedir(
+                    app,
+                    Method::POST,
+                    "/api/chat/mensaje/enviar",
+                    Some(CARLA),
+                    Some(json!({"conversacion_id": gid, "contenido": format!("rest {k}.{i}")})),
+                )
+                .await;
+                if st == StatusCode::CREATED && exitos.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
+                    listos.notify_one();
+                }
+                resultados.push((st, b, ya_quitada));
             }
-            let (st, b) = pedir(
-                &app,
-                Method::POST,
-                "/api/chat/mensaje/enviar",
-                Some(CARLA),
-                Some(json!({"conversacion_id": gid, "contenido": format!("rest {i}")})),
-            )
-            .await;
-            if st == StatusCode::CREATED && exitos.fetch_add(1, Ordering::SeqCst) + 1 == 3 {
-                listos.notify_one();
-            }
-            resultados.push((st, b, ya_quitada));
+            resultados
         }
-        resultados
     };
+    let envios = async { join_all((0..4).map(bucle)).await.concat() };
     let quitar = async {
         listos.notified().await;
         let r = pedir(
