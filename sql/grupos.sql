@@ -25,8 +25,10 @@
 -- Functions (one implementation of every group and message-life write, used by both stores:
 -- the PostgreSQL store runs `SELECT weigence_x(..)::text`, the PostgREST store POSTs
 -- /rpc/weigence_x). Each returns jsonb; a refusal is {"error": "<codigo>"} and changes nothing.
--- Membership changes lock the conversation row first, so they serialize with each other and
--- with sends (sql/postgrest_functions.sql locks it too before its membership check).
+-- Membership changes of a conversation serialize on a transaction-scoped advisory lock keyed on
+-- it (20 concurrent adds of one user give one membership). Every writer locks participant rows
+-- before the conversation row: a send holds the sender's participant row (FOR SHARE / KEY SHARE)
+-- until it commits, so a send racing a removal is stored before it or refused, never deadlocked.
 -- They trust their actor argument (the server checked the session): SECURITY INVOKER and
 -- executable only by service_role where that role exists, never by PUBLIC, anon or authenticated.
 DO $esquema$
@@ -202,9 +204,15 @@ BEGIN
                 VALUES (v_conv, v_autor, v_texto, clock_timestamp(), ''sistema''{vals_extra})
                 RETURNING m.id, m.fecha_envio, {mensaje_json} INTO v_mid, v_fecha, v_mensaje;
                 {toque}'],
-        -- Locks the conversation (membership changes serialize on it), then the refusals every
-        -- group change shares; sets v_grupal, v_creador, v_admin (the actor's role), v_actor (name).
-        ['{cabecera}', 'SELECT c.es_grupal, c.creado_por INTO v_grupal, v_creador FROM {s}.{conv} c WHERE c.id = v_conv FOR UPDATE;
+        -- Serializes the membership changes of the conversation, then the refusals every group
+        -- change shares; sets v_grupal, v_creador, v_admin (the actor's role), v_actor (name).
+        -- The lock is a transaction-scoped advisory lock keyed on the conversation, not its row:
+        -- sends lock the sender's participant row and then touch the conversation row (the
+        -- message's foreign key, the last-message columns), so a membership change holding the
+        -- conversation row while deleting a participant row would deadlock with them. Taken
+        -- this way every writer goes participant row first, conversation row last.
+        ['{cabecera}', 'PERFORM pg_advisory_xact_lock(hashtextextended(''weigence_grupo|'' || v_conv::text, 0));
+                SELECT c.es_grupal, c.creado_por INTO v_grupal, v_creador FROM {s}.{conv} c WHERE c.id = v_conv;
                 IF NOT FOUND THEN
                     RETURN jsonb_build_object(''error'', ''no_existe'');
                 END IF;
@@ -229,12 +237,19 @@ BEGIN
             'UPDATE {s}.{conv} c SET mensaje_fijado_id = (SELECT f.mensaje_id FROM {s}.{fij} f JOIN {s}.{msg} m ON m.id = f.mensaje_id
                    WHERE f.conversacion_id = v_conv AND NOT {eliminado_m} ORDER BY f.fecha_creacion DESC, f.id DESC LIMIT 1)
                  WHERE c.id = v_conv;' ELSE '' END],
-        -- "At/after": the marker of member p covers message m ((fecha_envio, id) of the marker's
-        -- message for id markers, fecha_envio for timestamp markers, as the unread count decides).
-        ['{leido_cubre_m}', CASE WHEN marca_es_fecha THEN 'coalesce(p.ultimo_mensaje_leido >= m.fecha_envio, false)'
-            ELSE 'coalesce((SELECT (r.fecha_envio, r.id) >= (m.fecha_envio, m.id) FROM {s}.{msg} r WHERE r.id = p.ultimo_mensaje_leido), false)' END],
-        ['{entregado_cubre_m}', CASE WHEN marca_es_fecha THEN 'coalesce(p.ultimo_mensaje_entregado >= m.fecha_envio, false)'
-            ELSE 'coalesce((SELECT (r.fecha_envio, r.id) >= (m.fecha_envio, m.id) FROM {s}.{msg} r WHERE r.id = p.ultimo_mensaje_entregado), false)' END],
+        -- The members of v_conv with where their read (lf, li) and delivered (ef, ei) markers
+        -- stand: (fecha_envio, id) of the marker's message for id markers, the timestamp itself
+        -- for timestamp markers (as the unread count decides). "At/after" message m compares them.
+        ['{marcas_miembros}', CASE WHEN marca_es_fecha THEN
+            'SELECT p.usuario_id, p.fecha_union, p.ultimo_mensaje_leido AS lf, p.ultimo_mensaje_entregado AS ef
+               FROM {s}.{part} p WHERE p.conversacion_id = v_conv'
+            ELSE 'SELECT p.usuario_id, p.fecha_union, rl.fecha_envio AS lf, rl.id AS li, re.fecha_envio AS ef, re.id AS ei
+               FROM {s}.{part} p LEFT JOIN {s}.{msg} rl ON rl.id = p.ultimo_mensaje_leido
+               LEFT JOIN {s}.{msg} re ON re.id = p.ultimo_mensaje_entregado WHERE p.conversacion_id = v_conv' END],
+        ['{leido_cubre_m}', CASE WHEN marca_es_fecha THEN 'coalesce(x.lf >= m.fecha_envio, false)'
+            ELSE 'coalesce((x.lf, x.li) >= (m.fecha_envio, m.id), false)' END],
+        ['{entregado_cubre_m}', CASE WHEN marca_es_fecha THEN 'coalesce(x.ef >= m.fecha_envio, false)'
+            ELSE 'coalesce((x.ef, x.ei) >= (m.fecha_envio, m.id), false)' END],
         -- Message o (v_oid, v_ofecha) is after member p's delivered marker (a missing marker is before everything).
         ['{o_despues_de_entregado}', CASE WHEN marca_es_fecha THEN '(v_ofecha > p.ultimo_mensaje_entregado) IS NOT FALSE'
             ELSE '((v_ofecha, v_oid) > (SELECT r.fecha_envio, r.id FROM {s}.{msg} r WHERE r.id = p.ultimo_mensaje_entregado)) IS NOT FALSE' END],
@@ -586,7 +601,7 @@ $cuerpo$
 $f$,
 $f$
 -- Pins (at most 20 per conversation; pinning a pinned message changes nothing) or unpins a
--- message (members). Pins of one conversation serialize on its row, so the cap holds.
+-- message (members).
 CREATE OR REPLACE FUNCTION {s}.weigence_fijar(p_mensaje text, p_actor text, p_fijar boolean)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
 DECLARE
@@ -601,10 +616,13 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'no_existe');
     END IF;
-    PERFORM 1 FROM {s}.{conv} c WHERE c.id = v_conv FOR NO KEY UPDATE;
-    IF NOT EXISTS (SELECT 1 FROM {s}.{part} p WHERE p.conversacion_id = v_conv AND p.usuario_id = p_actor) THEN
+    -- The actor's participant row (a removal waits for the pin, or the pin sees the removal),
+    -- then the conversation row: pins of one conversation serialize there, so the cap holds.
+    PERFORM 1 FROM {s}.{part} p WHERE p.conversacion_id = v_conv AND p.usuario_id = p_actor LIMIT 1 FOR KEY SHARE;
+    IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'sin_acceso');
     END IF;
+    PERFORM 1 FROM {s}.{conv} c WHERE c.id = v_conv FOR NO KEY UPDATE;
     IF NOT p_fijar THEN
         DELETE FROM {s}.{fij} f WHERE f.conversacion_id = v_conv AND f.mensaje_id = v_id;
         v_cambio := FOUND;
@@ -688,18 +706,19 @@ RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS
 DECLARE
     v_conv {cid} := {conv_id};
 BEGIN
-    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object(
+    -- Each member's markers are looked up once, not once per message.
+    RETURN (WITH miembros AS MATERIALIZED ({marcas_miembros})
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'mensaje_id', m.id,
-                'destinatarios', (SELECT count(*) FROM {s}.{part} p
-                                   WHERE p.conversacion_id = m.conversacion_id AND p.usuario_id <> m.usuario_id),
-                'entregado_a', (SELECT coalesce(jsonb_agg(p.usuario_id ORDER BY p.fecha_union, p.usuario_id), '[]')
-                                  FROM {s}.{part} p WHERE p.conversacion_id = m.conversacion_id AND p.usuario_id <> m.usuario_id
+                'destinatarios', (SELECT count(*) FROM miembros x WHERE x.usuario_id <> m.usuario_id),
+                'entregado_a', (SELECT coalesce(jsonb_agg(x.usuario_id ORDER BY x.fecha_union, x.usuario_id), '[]')
+                                  FROM miembros x WHERE x.usuario_id <> m.usuario_id
                                    AND ({entregado_cubre_m} OR {leido_cubre_m})),
-                'leido_por', (SELECT coalesce(jsonb_agg(p.usuario_id ORDER BY p.fecha_union, p.usuario_id), '[]')
-                                FROM {s}.{part} p WHERE p.conversacion_id = m.conversacion_id AND p.usuario_id <> m.usuario_id
-                                 AND {leido_cubre_m})) ORDER BY x.n), '[]')
-              FROM unnest(p_ids) WITH ORDINALITY x(id, n)
-              JOIN {s}.{msg} m ON m.id = {id_de_x} AND m.conversacion_id = v_conv);
+                'leido_por', (SELECT coalesce(jsonb_agg(x.usuario_id ORDER BY x.fecha_union, x.usuario_id), '[]')
+                                FROM miembros x WHERE x.usuario_id <> m.usuario_id AND {leido_cubre_m}))
+                ORDER BY pedido.n), '[]')
+              FROM unnest(p_ids) WITH ORDINALITY pedido(id, n)
+              JOIN {s}.{msg} m ON m.id = (SELECT {id_de_x} FROM (SELECT pedido.id) x(id)) AND m.conversacion_id = v_conv);
 END
 $cuerpo$
 $f$]

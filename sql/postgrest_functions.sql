@@ -10,9 +10,9 @@
 --   * the `client_id` column and its partial unique index (as sql/client_id.sql), so retried
 --     sends with one client key store one message;
 --   * <messages table>_enviar(conversation, author, text, client key, reply_to): participant
---     check (after locking the conversation row, as group membership changes do, so a send
---     racing a removal is stored before it or refused), idempotent insert (with the replied message where the v2 delta's `reply_to` column
---     exists), conversation update, in one transaction; returns
+--     check (the sender's participant row locked until commit, so a send racing a removal is
+--     stored before it or refused), idempotent insert (with the replied message where the v2
+--     delta's `reply_to` column exists), conversation update, in one transaction; returns
 --     {"nuevo": bool, "mensaje": {message columns..., "usuarios": {author}}} (an earlier
 --     four-argument version is dropped and replaced);
 --   * <messages table>_eliminar(message): a v2 delete in one transaction: the message marked
@@ -94,10 +94,9 @@ BEGIN
                 v_msg %1$I.%3$I;
                 v_nuevo boolean := true;
             BEGIN
-                -- The conversation row first (group membership changes lock it too, sql/grupos.sql),
-                -- then the membership check sees any removal committed meanwhile: a send racing a
-                -- removal is stored before it or refused. The sender's row is held until commit.
-                PERFORM 1 FROM %1$I.%5$I c WHERE c.id = p_conversacion_id::%6$s FOR %10$s;
+                -- The sender's row stays locked until commit: a removal (sql/grupos.sql) waits for
+                -- this send, or this check waits for the removal and then finds no row. Participant
+                -- rows before the conversation row, as every writer does (no deadlock).
                 PERFORM 1 FROM %1$I.%4$I p WHERE p.conversacion_id = p_conversacion_id::%6$s
                    AND p.usuario_id = p_usuario_id LIMIT 1 FOR KEY SHARE;
                 IF NOT FOUND THEN
@@ -125,9 +124,7 @@ BEGIN
             tipo_conv, CASE WHEN toque IS NULL THEN '' ELSE
                 format('UPDATE %I.%I c SET %s WHERE c.id = v_msg.conversacion_id;', esquema, variante.conv, toque) END,
             CASE WHEN con_respuestas THEN ', reply_to' ELSE '' END,
-            CASE WHEN con_respuestas THEN format(', p_reply_to::%s', tipo_msg) ELSE '' END,
-            -- The lock the conversation update below takes anyway; a share lock when there is none.
-            CASE WHEN toque IS NULL THEN 'SHARE' ELSE 'NO KEY UPDATE' END);
+            CASE WHEN con_respuestas THEN format(', p_reply_to::%s', tipo_msg) ELSE '' END);
 
         -- A v2 delete: the message, its reactions and the pin on it, in one transaction.
         IF EXISTS (SELECT 1 FROM information_schema.columns i WHERE i.table_schema = esquema

@@ -12,7 +12,7 @@ use common::{ANA, BRUNO, TestApp, TestDb, Variante};
 async fn schemathesis_finds_no_server_error_and_no_schema_mismatch() {
     let db = TestDb::con_extras(
         Variante::Migration,
-        &["v2_delta.sql", "busqueda.sql", "adjuntos.sql"],
+        &["v2_delta.sql", "busqueda.sql", "adjuntos.sql", "grupos.sql"],
     )
     .await;
     let subidas = std::env::temp_dir().join(format!("wc-esquema-{}", std::process::id()));

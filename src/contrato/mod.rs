@@ -309,9 +309,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&m).unwrap(),
             json!({
-                "contenido": "hola \"tú\" <b>\n", "conversacion_id": "7", "editado": false,
-                "eliminado": false, "es_mio": false, "es_propio": false,
+                "cita": null, "contenido": "hola \"tú\" <b>\n", "conversacion_id": "7",
+                "editado": false, "eliminado": false, "es_mio": false, "es_propio": false,
                 "fecha_envio": "2026-01-02T03:04:05.123456+00:00", "id": 42,
+                "reply_to": null, "tipo": "texto",
                 "usuario": {"apellido": "", "email": "1-9@x.cl", "id": "1-9", "nombre": "Ana",
                             "nombre_completo": "Ana", "rol": "vendedor"},
                 "usuario_id": "1-9",

@@ -113,6 +113,19 @@ impl Pieza {
         }
     }
 
+    /// Groups and the life of a message (sql/grupos.sql); `comando` adds it.
+    pub fn grupos(presente: bool, comando: &'static str) -> Pieza {
+        Pieza {
+            nombre: "groups and message life",
+            generacion: "propia",
+            presente,
+            detalle: "sql/grupos.sql: groups, edits, several reactions per user, several pins, \
+                      delivery states, system messages (those routes answer 503 without it)"
+                .to_owned(),
+            comando,
+        }
+    }
+
     /// The report line: ok when present; missing when a generation `servidas` serves uses it
     /// (`API_GENERATIONS`); info otherwise.
     pub fn comprobacion(&self, servidas: Generaciones) -> Comprobacion {

@@ -281,6 +281,7 @@ async fn piezas(cliente: &Client, r: &ResumenEsquema) -> Result<Vec<Pieza>, Stri
             comando: MIGRAR,
         },
         Pieza::delta_v2(r.tablas, &r.faltan_v2, MIGRAR),
+        Pieza::grupos(r.grupos, MIGRAR),
         Pieza {
             nombre: "search: accent folding and mute",
             generacion: "propia",

@@ -173,6 +173,10 @@ fn piezas(r: &ResumenPostgrest) -> Vec<Pieza> {
             comando: FUNCIONES,
         },
         Pieza::delta_v2(r.tablas, &r.faltan_v2, DELTA_V2),
+        Pieza::grupos(
+            r.grupos,
+            "paste sql/grupos.sql into Supabase's SQL editor",
+        ),
         Pieza {
             nombre: "v2 SQL functions",
             generacion: "v2",

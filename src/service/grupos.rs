@@ -479,7 +479,7 @@ mod tests {
         assert_eq!(l, vec!["2-7".to_owned(), "3-5".to_owned()]);
         assert!(lista_miembros("1-9", Some(&json!(["2-7", "1-9"]))).is_err());
         assert!(lista_miembros("1-9", Some(&json!("2-7"))).is_err());
-        assert!(lista_miembros("1-9", Some(&json!(["2-7", 5]))).is_err());
+        assert!(lista_miembros("1-9", Some(&json!(["2-7", true]))).is_err());
         let muchos: Vec<String> = (0..51).map(|i| format!("{}-1", 100 + i)).collect();
         assert!(lista_miembros("1-9", Some(&json!(muchos))).is_err());
     }

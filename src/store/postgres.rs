@@ -193,6 +193,7 @@ impl PostgresStore {
             indice_busqueda: e.indice_busqueda,
             adjuntos: (e.adjuntos, e.tablas.adjuntos),
             silencios: e.participantes.contains("silenciado"),
+            grupos: e.grupos,
         })
     }
 
@@ -379,6 +380,8 @@ pub struct ResumenEsquema {
     pub adjuntos: (bool, &'static str),
     /// Participants have the `silenciado` column (`sql/busqueda.sql`): per-conversation mute.
     pub silencios: bool,
+    /// `sql/grupos.sql` is applied.
+    pub grupos: bool,
 }
 
 /// A pooled connection. Failing to obtain one (refused, timed out, database closed to
@@ -1025,7 +1028,11 @@ impl Consultas {
 
         // Group commit (see `Escritor`): one row per send, in arrival order (`n`), from five
         // parallel arrays. Membership and the reply are checked in the same statement; a send
-        // that fails them is not inserted and comes back with its reason. At most one send per
+        // that fails them is not inserted and comes back with its reason. Each send locks its
+        // conversation row (the lock its update takes anyway), then its author's participant row
+        // FOR SHARE, the order sql/grupos.sql's membership changes lock them in: a removal
+        // racing a send either waits for it to commit or commits first, and then the send finds
+        // no participant row and is refused; never a deadlock between them. At most one send per
         // conversation and per client key (the batcher sees to it), so the inserted rows are
         // matched back by conversation and author, and each conversation is updated once.
         let mut cols_lote = vec!["conversacion_id", "usuario_id", "contenido", "fecha_envio"];
@@ -1067,7 +1074,8 @@ impl Consultas {
                  (SELECT array_agg(p.usuario_id::text ORDER BY p.usuario_id) FROM {part} p \
                    WHERE p.conversacion_id = x.conv::{cid}) AS miembros \
                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
-                 WITH ORDINALITY AS x(conv, autor, contenido, clave, cita, n)), \
+                 WITH ORDINALITY AS x(conv, autor, contenido, clave, cita, n) \
+               LEFT JOIN LATERAL (SELECT c.id FROM {conv} c WHERE c.id = x.conv::{cid} FOR NO KEY UPDATE) bloqueo ON true), \
              valida AS MATERIALIZED ( \
                SELECT e.*, EXISTS (SELECT 1 FROM {part} p WHERE p.conversacion_id = e.conversacion_id \
                    AND p.usuario_id = e.autor FOR SHARE) AS participa, \

@@ -96,6 +96,8 @@ pub struct ResumenPostgrest {
     pub silencios: bool,
     /// The attachments table of `sql/adjuntos.sql` exists, and its one-transaction function.
     pub adjuntos: (bool, bool),
+    /// `sql/grupos.sql` is applied.
+    pub grupos: bool,
 }
 
 /// The chat store backed by PostgREST.
@@ -169,6 +171,7 @@ impl PostgrestStore {
             busqueda: e.fn_buscar,
             silencios: e.silencios,
             adjuntos: (e.adjuntos, e.fn_adjunto),
+            grupos: e.grupos,
         })
     }
 
