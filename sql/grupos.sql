@@ -552,6 +552,15 @@ BEGIN
     END IF;
     UPDATE {s}.{msg} m SET contenido = p_contenido{marcar_editado} WHERE m.id = v_id
     RETURNING {mensaje_json} INTO v_mensaje;
+    -- As the history shows it: with its reactions and the quote of the message it replies to.
+    v_mensaje := v_mensaje || jsonb_build_object(
+        'reacciones', (SELECT coalesce(jsonb_agg(jsonb_build_object('usuario_id', x.usuario_id, 'emoji', x.emoji)
+                                                 ORDER BY x.fecha_creacion, x.id), '[]')
+                         FROM {s}.{reac} x WHERE x.mensaje_id = v_id),
+        'cita', (SELECT jsonb_build_object('contenido', m.contenido, 'usuario_id', m.usuario_id,
+                                           'nombre', (SELECT {usuario_nombre} FROM {s}.usuarios u WHERE u.rut_usuario = m.usuario_id))
+                   FROM {s}.{msg} m WHERE m.id::text = v_mensaje ->> 'reply_to' AND m.conversacion_id = v_conv
+                    AND NOT {eliminado_m}));
     RETURN jsonb_build_object('mensaje', v_mensaje);
 END
 $cuerpo$

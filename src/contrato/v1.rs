@@ -90,6 +90,11 @@ pub struct CitaJson {
     pub usuario_nombre: String,
 }
 
+/// A message's kind on the wire.
+fn tipo(m: &Mensaje) -> &'static str {
+    if m.extras.sistema { "sistema" } else { "texto" }
+}
+
 /// A stored message, the same for every viewer: the `mensaje_recibido` event's payload.
 #[derive(Object, Serialize, Clone, Debug)]
 pub struct MensajeBase {
@@ -134,7 +139,7 @@ impl From<&Mensaje> for MensajeBase {
                 usuario_nombre: c.usuario_nombre.clone(),
             })),
             reply_to: Nulable(m.extras.responde_a.as_ref().map(Id::to_json)),
-            tipo: if m.extras.sistema { "sistema" } else { "texto" }.to_owned(),
+            tipo: tipo(m).to_owned(),
         }
     }
 }
@@ -212,6 +217,8 @@ pub struct UltimoMensajeJson {
     pub fecha_envio: String,
     /// Message id.
     pub id: Value,
+    /// `"texto"`, or `"sistema"` for the group's own history.
+    pub tipo: String,
     /// Author's rut.
     pub usuario_id: String,
 }
@@ -255,6 +262,7 @@ impl From<&Conversacion> for ConversacionJson {
                 fecha_envio: m.fecha_envio.clone(),
                 usuario_id: m.usuario_id.clone(),
                 editado: m.editado,
+                tipo: tipo(m).to_owned(),
             })),
             no_leidos: c.no_leidos,
             mensajes_no_leidos: c.no_leidos,
@@ -326,6 +334,8 @@ pub struct EnviarBody {
     pub contenido: Option<Value>,
     /// Client-generated key that makes a retried send return the first message.
     pub client_id: Option<Value>,
+    /// Our API: the message this one replies to (same conversation only).
+    pub reply_to: Option<Value>,
 }
 
 /// `POST /api/chat/mensaje/marcar-leido` body.

@@ -171,6 +171,7 @@ impl ChatApi {
             conversacion: body.conversacion_id.as_ref(),
             contenido: body.contenido.as_ref(),
             clave: clave.as_ref(),
+            responde_a: body.reply_to.as_ref(),
             ..Envio::default()
         };
         let mensaje = yo.servicio.enviar(&yo.actor, envio).await?;

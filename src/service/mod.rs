@@ -135,6 +135,7 @@ impl From<StoreError> for ErrorChat {
                 );
                 ErrorChat::FaltaEsquema(archivo)
             }
+            StoreError::NoParticipa => ErrorChat::SinAcceso,
             StoreError::Other(causa) => {
                 metricas::contar(&metricas::ERRORES_ALMACEN, &[("kind", "other")]);
                 tracing::error!(%causa, "error de base de datos");

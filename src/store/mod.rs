@@ -68,6 +68,10 @@ pub enum StoreError {
     /// An optional piece of schema is missing: the named `sql/` file adds it (answer 503).
     #[error("missing schema: apply {0}")]
     FaltaEsquema(&'static str),
+    /// The author of a send stopped participating while it ran (a removal committed first):
+    /// nothing was stored (answer 403).
+    #[error("not a participant")]
+    NoParticipa,
     /// Anything else: a bug or an unexpected schema (answer 500, log the cause).
     #[error("database error: {0}")]
     Other(String),

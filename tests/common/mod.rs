@@ -877,3 +877,163 @@ pub async fn cotejar(
     };
     (cotejo, informe)
 }
+
+/// Real python-socketio clients (`tests/clients/puente_sio.py`) driven from a test: open
+/// sockets as any user on any instance, emit with acks, wait for events, list what arrived.
+/// Every socket keeps its numbered events, so "nothing of X arrived" is checked behind a
+/// barrier event that the server sends after X would have been.
+pub struct Sockets {
+    proceso: Child,
+    canal: tokio::sync::Mutex<(
+        tokio::process::ChildStdin,
+        tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    )>,
+}
+
+impl Sockets {
+    /// Starts the client process (no sockets yet).
+    pub fn iniciar() -> Sockets {
+        let mut proceso = Command::new(python())
+            .arg("puente_sio.py")
+            .current_dir(clientes())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("run puente_sio.py with the test virtualenv's Python");
+        let entrada = proceso.stdin.take().unwrap();
+        let salida = BufReader::new(proceso.stdout.take().unwrap()).lines();
+        Sockets {
+            proceso,
+            canal: tokio::sync::Mutex::new((entrada, salida)),
+        }
+    }
+
+    /// Sends one request and returns its answer; panics when the answer has `"ok": false`.
+    pub async fn pedir(&self, pedido: Value) -> Value {
+        use tokio::io::AsyncWriteExt;
+        let mut canal = self.canal.lock().await;
+        let (entrada, salida) = &mut *canal;
+        let linea = format!("{pedido}\n");
+        entrada.write_all(linea.as_bytes()).await.unwrap();
+        entrada.flush().await.unwrap();
+        let respuesta = salida
+            .next_line()
+            .await
+            .unwrap()
+            .expect("puente_sio.py exited");
+        let respuesta: Value = serde_json::from_str(&respuesta).unwrap();
+        assert_eq!(respuesta["ok"], json!(true), "{pedido} -> {respuesta}");
+        respuesta
+    }
+
+    /// Opens socket `id` on the server at `base` with `rut`'s session, over WebSocket.
+    pub async fn conectar(&self, id: &str, base: &str, rut: &str) {
+        self.pedir(json!({"op": "conectar", "id": id, "base": base, "cookie": cookie_para(rut)}))
+            .await;
+    }
+
+    /// Emits and waits for the ack; returns it.
+    pub async fn llamar(&self, id: &str, evento: &str, datos: Value) -> Value {
+        self.pedir(json!({"op": "emitir", "id": id, "evento": evento, "datos": datos}))
+            .await["ack"]
+            .clone()
+    }
+
+    /// Emits without an ack; returns the mark (events received so far).
+    pub async fn emitir(&self, id: &str, evento: &str, datos: Value) -> usize {
+        let r = self
+            .pedir(
+                json!({"op": "emitir", "id": id, "evento": evento, "datos": datos, "ack": false}),
+            )
+            .await;
+        r["marca"].as_u64().unwrap() as usize
+    }
+
+    /// Events received so far by socket `id`.
+    pub async fn marca(&self, id: &str) -> usize {
+        self.pedir(json!({"op": "eventos", "id": id})).await["eventos"]
+            .as_array()
+            .unwrap()
+            .len()
+    }
+
+    /// The first event `evento` at index ≥ `desde` whose payload contains `donde` (scalars
+    /// compared as text); panics with what arrived when none comes.
+    pub async fn esperar(&self, id: &str, evento: &str, donde: Value, desde: usize) -> Value {
+        self.esperar_uno(id, &[evento], donde, desde).await.1
+    }
+
+    /// The first of several events (name and payload), as [`Sockets::esperar`].
+    pub async fn esperar_uno(
+        &self,
+        id: &str,
+        eventos: &[&str],
+        donde: Value,
+        desde: usize,
+    ) -> (String, Value) {
+        let r = self
+            .pedir(json!({"op": "esperar", "id": id, "eventos": eventos, "donde": donde, "desde": desde}))
+            .await;
+        (r["evento"].as_str().unwrap().to_owned(), r["datos"].clone())
+    }
+
+    /// Payloads of every `evento` socket `id` received at index ≥ `desde`.
+    pub async fn recibidos(&self, id: &str, evento: &str, desde: usize) -> Vec<Value> {
+        self.pedir(json!({"op": "eventos", "id": id, "evento": evento, "desde": desde}))
+            .await["eventos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[1].clone())
+            .collect()
+    }
+
+    /// `unirse_conversacion`: true when `unido_conversacion` came back, false on `error`.
+    pub async fn unirse(&self, id: &str, conversacion: &str) -> bool {
+        let marca = self
+            .emitir(
+                id,
+                "unirse_conversacion",
+                json!({"conversacion_id": conversacion}),
+            )
+            .await;
+        let (evento, _) = self
+            .esperar_uno(id, &["unido_conversacion", "error"], json!({}), marca)
+            .await;
+        evento == "unido_conversacion"
+    }
+
+    /// Starts `n` acked emits of `evento` from socket `id` in the background, each with
+    /// `datos` plus `contenido` = `prefijo` + its number; [`Sockets::rafaga_fin`] collects them.
+    pub async fn rafaga(
+        &self,
+        id: &str,
+        nombre: &str,
+        evento: &str,
+        datos: Value,
+        n: usize,
+        prefijo: &str,
+    ) {
+        self.pedir(
+            json!({"op": "rafaga", "id": id, "nombre": nombre, "evento": evento,
+                          "datos": datos, "n": n, "prefijo": prefijo}),
+        )
+        .await;
+    }
+
+    /// The acks of burst `nombre`, once all of its emits ended.
+    pub async fn rafaga_fin(&self, nombre: &str) -> Vec<Value> {
+        self.pedir(json!({"op": "rafaga_fin", "nombre": nombre}))
+            .await["acks"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+impl Drop for Sockets {
+    fn drop(&mut self) {
+        let _ = self.proceso.start_kill();
+    }
+}

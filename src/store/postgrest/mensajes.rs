@@ -80,10 +80,14 @@ impl PostgrestStore {
                 _ => return Ok(Enviado::CitaAjena),
             }
         }
-        Ok(Enviado::Guardado {
-            insercion: self.guardar_mensaje(nuevo).await?,
-            participantes,
-        })
+        match self.guardar_mensaje(nuevo).await {
+            Ok(insercion) => Ok(Enviado::Guardado {
+                insercion,
+                participantes,
+            }),
+            Err(StoreError::NoParticipa) => Ok(Enviado::NoParticipa),
+            Err(e) => Err(e),
+        }
     }
 
     /// With the SQL function: one request and one transaction (participant check, idempotent
@@ -127,7 +131,12 @@ impl PostgrestStore {
                 argumentos["p_reply_to"] = json!(responde_a.map(Id::as_str));
             }
             let peticion = self.cliente.funcion(&e.fn_enviar(), &argumentos).build();
-            let r = self.cliente.json("insertar_mensaje", peticion).await?;
+            let r = match self.cliente.json("insertar_mensaje", peticion).await {
+                Ok(r) => r,
+                // The function's own participant check (a removal committed since ours).
+                Err(f) if f.es(403, &["PT403"]) => return Err(StoreError::NoParticipa),
+                Err(f) => return Err(f.into()),
+            };
             return Ok(Insercion {
                 mensaje: filas::mensaje(&r["mensaje"], e.kinds)?,
                 nuevo: r["nuevo"].as_bool().unwrap_or(true),

@@ -1,6 +1,6 @@
 /*
- * Escribir y enviar: el área de texto, el envío por el socket con acuse o por REST con el mismo
- * client_id, y el aviso «escribiendo…» en ambos sentidos.
+ * Escribir y enviar: el área de texto, el envío (respuesta a un mensaje con reply_to) por el
+ * socket con acuse o por REST con el mismo client_id, y el aviso «escribiendo…» en ambos sentidos.
  */
 
 import { api, ErrorApi, existe, mismoId, nuevoIdCliente, textoError } from './comun.js';
@@ -18,12 +18,14 @@ import {
 } from './estado.js';
 import { anotarEnLista } from './lista.js';
 import { agregarMensaje, desplazarAlFinal } from './mensajes.js';
+import { cancelarRespuesta, respuestaPara } from './respuesta.js';
 
-/** Reutiliza el client_id si se reintenta el mismo texto, para que el servidor no lo duplique. */
-function idClienteParaEnvio(conversacionId, contenido) {
+/** Reutiliza el client_id si se reintenta el mismo envío, para que el servidor no lo duplique. */
+function idClienteParaEnvio(conversacionId, contenido, respuesta) {
   const previo = estado.pendiente;
-  if (!previo || previo.conversacionId !== conversacionId || previo.contenido !== contenido) {
-    estado.pendiente = { conversacionId, contenido, clientId: nuevoIdCliente() };
+  if (!previo || previo.conversacionId !== conversacionId || previo.contenido !== contenido ||
+    String(previo.respuesta) !== String(respuesta)) {
+    estado.pendiente = { conversacionId, contenido, respuesta, clientId: nuevoIdCliente() };
   }
   return estado.pendiente.clientId;
 }
@@ -36,15 +38,15 @@ export async function enviarMensaje() {
 
   estado.enviando = true;
   dom.btnEnviar.disabled = true;
+  const respuesta = respuestaPara(id);
+  const cuerpo = { conversacion_id: id, contenido, client_id: idClienteParaEnvio(id, contenido, respuesta) };
+  if (respuesta !== null) cuerpo.reply_to = respuesta;
   try {
-    const mensaje = await entregarMensaje({
-      conversacion_id: id,
-      contenido,
-      client_id: idClienteParaEnvio(id, contenido)
-    });
+    const mensaje = await entregarMensaje(cuerpo);
     estado.pendiente = null;
     estado.ultimoAvisoEscritura = 0;
     if (id === idActual()) {
+      if (respuesta !== null) cancelarRespuesta();
       dom.entrada.value = '';
       ajustarAltura();
       agregarMensaje(mensaje);
@@ -55,7 +57,7 @@ export async function enviarMensaje() {
     manejarError(error);
   } finally {
     estado.enviando = false;
-    dom.btnEnviar.disabled = false;
+    dom.btnEnviar.disabled = dom.entrada.disabled; // sigue deshabilitado si me quitaron del grupo
   }
 }
 

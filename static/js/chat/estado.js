@@ -70,7 +70,11 @@ export const dom = {
   buscarConversacion: $('buscar-conversacion'),
   estadoConexion: $('estado-conexion'),
   escribiendo: $('escribiendo'),
-  aviso: $('aviso')
+  aviso: $('aviso'),
+  btnGrupo: $('btn-grupo'),
+  barraFijados: $('barra-fijados'),
+  avisoRemovido: $('aviso-removido'),
+  respuestaPrevia: $('respuesta-previa')
 };
 
 dom.btnEnviar = dom.formulario.querySelector('button[type="submit"]');
@@ -102,7 +106,13 @@ export const estado = {
   salasPendientes: new Set(), // pedidas y aún sin unido_conversacion
   esperasUnion: [],         // quienes esperan que no queden salas pendientes
   conectados: new Set(),    // ruts de los usuarios en línea
-  vistos: new Map(),        // id de conversación → último id leído por el otro participante
+  grupo: null,              // G de la conversación abierta (historial, grupo_actualizado), o null
+  fijados: [],              // mensajes fijados de la conversación abierta, en orden
+  respuesta: null,          // mensaje al que se responde (el envío lleva reply_to)
+  removida: null,           // id de la conversación abierta de la que me quitaron
+  marcas: new Map(),        // conversación → Map('entregado:rut' | 'leido:rut' → id del último mensaje)
+  entregaAvisada: new Map(), // conversación → último id avisado con marcar_entregado
+  sinGrupos: false,         // el servidor no tiene sql/grupos.sql: historial por la API v1
   ultimoAvisoEscritura: 0,
   temporizadorSondeo: 0,
   temporizadorEscribiendo: 0

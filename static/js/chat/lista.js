@@ -18,6 +18,7 @@ import { elementoHora, parsearFecha, tiempoRelativo } from './fechas.js';
 import { cargarMensajes, compararMensajes, reiniciarMensajes } from './mensajes.js';
 import { refrescar } from './sondeo.js';
 import { sincronizarSalas } from './tiempo-real.js';
+import { avisarEntregadosDeLista } from './ticks.js';
 
 function actualizarTitulo() {
   const total = estado.conversaciones
@@ -47,8 +48,13 @@ export function nombreConversacion(c) {
   return otro ? nombreUsuario(otro) : (c.nombre || 'Usuario');
 }
 
+/** Los miembros de un grupo: los demás participantes y yo. */
+function cuentaMiembros(c) {
+  return (c.participantes || []).length + 1;
+}
+
 function infoConversacion(c) {
-  if (c.es_grupal) return ((c.participantes || []).length + 1) + ' participantes';
+  if (c.es_grupal) return cuentaMiembros(c) + ' participantes';
   const otro = otroParticipante(c);
   if (!otro) return '';
   return [estaEnLinea(c) ? 'En línea' : '', detalleUsuario(otro)].filter(Boolean).join(' · ');
@@ -74,10 +80,20 @@ export function esPropio(m) {
   return mismoId(m.usuario_id, YO);
 }
 
+/** El nombre del autor del último mensaje: de los participantes, o el que trajo el mensaje en vivo. */
+function autorDe(c, ultimo) {
+  const participante = (c.participantes || []).find((p) => mismoId(p.id, ultimo.usuario_id));
+  if (participante) return nombreUsuario(participante);
+  return ultimo.usuario ? nombreUsuario(ultimo.usuario) : 'Alguien';
+}
+
 function vistaPrevia(c) {
   const ultimo = c.ultimo_mensaje;
   if (!ultimo) return 'Sin mensajes';
-  return (esPropio(ultimo) ? 'Tú: ' : '') + String(ultimo.contenido || '');
+  const texto = String(ultimo.contenido || '');
+  if (ultimo.tipo === 'sistema') return texto;
+  if (esPropio(ultimo)) return 'Tú: ' + texto;
+  return c.es_grupal ? autorDe(c, ultimo) + ': ' + texto : texto;
 }
 
 function fechaActividad(c) {
@@ -116,6 +132,7 @@ export async function cargarConversaciones() {
   }
   renderConversaciones();
   sincronizarSalas();
+  avisarEntregadosDeLista();
 }
 
 /** Refleja un mensaje en la lista (vista previa, orden y no leídos) sin esperar al sondeo. */
@@ -127,7 +144,13 @@ export function anotarEnLista(m) {
   }
   if (c.ultimo_mensaje && compararMensajes(m, c.ultimo_mensaje) <= 0) return; // ya anotado
   c.ultimo_mensaje = {
-    id: m.id, contenido: m.contenido, fecha_envio: m.fecha_envio, usuario_id: m.usuario_id, editado: m.editado
+    id: m.id,
+    contenido: m.contenido,
+    fecha_envio: m.fecha_envio,
+    usuario_id: m.usuario_id,
+    editado: m.editado,
+    tipo: m.tipo,
+    usuario: m.usuario
   };
   c.ultimo_mensaje_timestamp = m.fecha_envio;
   if (!esPropio(m) && !estaALaVista(c)) {
@@ -177,10 +200,9 @@ function elementoConversacion(c) {
   const nombre = nombreConversacion(c);
   const cuerpo = crear('span', 'conversacion-cuerpo');
   const filaSuperior = crear('span', 'conversacion-fila');
-  filaSuperior.append(
-    crear('span', 'conversacion-nombre', nombre),
-    elementoHora(fechaActividad(c), tiempoRelativo, 'conversacion-hora')
-  );
+  filaSuperior.appendChild(crear('span', 'conversacion-nombre', nombre));
+  if (c.es_grupal) filaSuperior.appendChild(crear('span', 'conversacion-miembros', cuentaMiembros(c) + ' miembros'));
+  filaSuperior.appendChild(elementoHora(fechaActividad(c), tiempoRelativo, 'conversacion-hora'));
   const filaInferior = crear('span', 'conversacion-fila');
   filaInferior.appendChild(crear('span', 'conversacion-preview', vistaPrevia(c)));
   if (noLeidos > 0) {

@@ -15,8 +15,12 @@ import {
   nombreConversacion,
   renderConversaciones
 } from './lista.js';
-import { filaCargandoAnteriores } from './mensajes.js';
+import { irAMensaje } from './mensajes.js';
+import { iniciarMenu } from './menu-mensaje.js';
+import { iniciarNuevoGrupo } from './nuevo-grupo.js';
+import { iniciarPanelGrupo } from './panel-grupo.js';
 import { abrirModal, alElegirUsuario, cerrarModal, modalAbierto, renderUsuarios } from './nuevo-chat.js';
+import { iniciarRespuesta } from './respuesta.js';
 import { alCambiarVisibilidad, iniciarSondeo, latir } from './sondeo.js';
 import { iniciarSocket } from './tiempo-real.js';
 
@@ -45,6 +49,10 @@ export function iniciar() {
   dom.listaUsuarios.addEventListener('click', alElegirUsuario);
   document.addEventListener('keydown', alPulsarTeclaGlobal);
   document.addEventListener('visibilitychange', alCambiarVisibilidad);
+  iniciarNuevoGrupo();
+  iniciarPanelGrupo();
+  iniciarMenu();
+  iniciarRespuesta();
 
   dom.estadoConexion.classList.remove('hidden'); // oculto para cualquier otro chat.js, que no lo actualiza
   iniciarSocket();
@@ -71,12 +79,7 @@ export function iniciar() {
       if (!c) return false;
       if (!mismoId(c.id, idActual())) await abrirConversacion(c);
       if (!existe(mensajeId)) return true;
-      const fila = await filaCargandoAnteriores(mensajeId);
-      if (!fila) return false;
-      dom.mensajes.querySelectorAll('.mensaje.resaltado').forEach((f) => f.classList.remove('resaltado'));
-      fila.classList.add('resaltado');
-      fila.scrollIntoView({ block: 'center' });
-      return true;
+      return Boolean(await irAMensaje(mensajeId));
     }
   };
   iniciarSondeo(); // hasta que el socket conecte; sin Socket.IO, siempre

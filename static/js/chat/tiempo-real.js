@@ -1,11 +1,15 @@
 /*
  * Tiempo real por Socket.IO (cliente oficial, window.io): salas de cada conversación, mensajes,
- * lecturas, conversaciones nuevas y presencia. Sin socket conectado, la página sondea (sondeo.js).
+ * entregas y lecturas, ediciones, eliminaciones, reacciones, fijados, grupos, conversaciones
+ * nuevas y presencia. Sin socket conectado, la página sondea (sondeo.js).
  */
 
 import { avisar, existe, mismoId } from './comun.js';
 import { alEscribirOtro, ocultarEscribiendo } from './envio.js';
+import { alEditarse, alEliminarse } from './edicion.js';
 import { enVivo, ESPERA_UNION_MS, estado, idActual, mostrarEstadoConexion, YO } from './estado.js';
+import { alCambiarFijados } from './fijados.js';
+import { alActualizarGrupo, alReincorporarse, alSerRemovido } from './grupos.js';
 import {
   anotarEnLista,
   buscarConversacionPorId,
@@ -15,8 +19,10 @@ import {
   mostrarCabecera,
   renderConversaciones
 } from './lista.js';
-import { actualizarRecibos, agregarMensaje, marcarLeido } from './mensajes.js';
+import { agregarMensaje, marcarLeido } from './mensajes.js';
+import { alCambiarReacciones } from './reacciones.js';
 import { cargarConectados, detenerSondeo, iniciarSondeo, refrescar } from './sondeo.js';
+import { alMarcar, avisarEntregado } from './ticks.js';
 
 /**
  * Abre el socket si la página cargó el cliente Socket.IO (mismo origen; la cookie de
@@ -33,6 +39,13 @@ export function iniciarSocket() {
   socket.on('usuario_escribiendo', alEscribirOtro);
   socket.on('nueva_conversacion', alCrearseConversacion);
   socket.on('mensaje_visto', alVerseMensaje);
+  socket.on('mensaje_entregado', (datos) => alMarcar('entregado', datos));
+  socket.on('mensaje_editado', alEditarse);
+  socket.on('mensaje_eliminado', alEliminarse);
+  socket.on('reacciones_actualizadas', alCambiarReacciones);
+  socket.on('fijados_actualizados', alCambiarFijados);
+  socket.on('grupo_actualizado', alActualizarGrupo);
+  socket.on('removido_de_conversacion', alSerRemovido);
   socket.on('usuario_conectado', (datos) => cambiarPresencia(datos, true));
   socket.on('usuario_desconectado', (datos) => cambiarPresencia(datos, false));
   socket.on('error', (datos) => avisar((datos && datos.mensaje) || 'Error en el chat en tiempo real'));
@@ -93,6 +106,7 @@ function alRecibirMensaje(m) {
   if (!m || !existe(m.id)) return;
   // Para los módulos de static/js/chat/ (avisos del navegador, adjuntos).
   document.dispatchEvent(new CustomEvent('weigence:mensaje', { detail: m }));
+  if (!esPropio(m)) avisarEntregado(m.conversacion_id, m.id);
   if (mismoId(m.conversacion_id, idActual()) && agregarMensaje(m) && !esPropio(m)) {
     ocultarEscribiendo();
     marcarLeido();
@@ -106,18 +120,14 @@ function alCrearseConversacion(datos) {
   estado.conversaciones.push(c);
   listaCambiada();
   sincronizarSalas();
+  alReincorporarse(c.id);
 }
 
-/** mensaje_visto: del otro, mueve las confirmaciones; mío (otra pestaña), limpia los no leídos. */
+/** mensaje_visto: de otro, mueve las confirmaciones; mío (otra pestaña), limpia los no leídos. */
 function alVerseMensaje(datos) {
   if (!datos || !existe(datos.ultimo_id)) return;
-  const id = String(datos.conversacion_id);
-  if (mismoId(datos.usuario_id, YO)) {
-    leidaEnOtraPestana(id, datos.ultimo_id);
-    return;
-  }
-  estado.vistos.set(id, datos.ultimo_id);
-  if (id === idActual()) actualizarRecibos();
+  if (mismoId(datos.usuario_id, YO)) leidaEnOtraPestana(String(datos.conversacion_id), datos.ultimo_id);
+  else alMarcar('leido', datos);
 }
 
 function leidaEnOtraPestana(id, ultimoId) {

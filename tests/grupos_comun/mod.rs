@@ -1,0 +1,350 @@
+//! Helpers shared by the `tests/grupos*.rs` tests (issue 12): a server on a database with
+//! `sql/grupos.sql`, typed requests of spec-12's own API, row checks.
+
+#![allow(dead_code)]
+
+use crate::common::{TestApp, TestDb, Variante, respuesta, segmento};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Demo user (sql/demo_seed.sql) who is never in a group unless a test adds them.
+pub const DIEGO: &str = "44444444-4";
+/// Users a test adds with [`TestApp::usuario`].
+pub const EVA: &str = "55555555-5";
+/// Same.
+pub const FEDE: &str = "66666666-6";
+
+/// A server whose database has every optional piece plus `sql/grupos.sql` (applied here too,
+/// it is idempotent, so this works whether or not `TestDb::completa` already applies it).
+pub async fn servidor(v: Variante) -> TestApp {
+    servidor_con(v, &[]).await
+}
+
+/// Same, with extra settings.
+pub async fn servidor_con(v: Variante, extra: &[(&str, &str)]) -> TestApp {
+    let db = TestDb::completa(v).await;
+    let sql = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/grupos.sql"))
+        .expect("sql/grupos.sql");
+    db.client
+        .batch_execute(&sql)
+        .await
+        .unwrap_or_else(|e| panic!("sql/grupos.sql: {e}"));
+    TestApp::sobre(db, v, extra).await
+}
+
+/// A request as `rut` (no session when `None`) with an optional JSON body.
+pub async fn pedir(
+    app: &TestApp,
+    metodo: Method,
+    ruta: &str,
+    rut: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut r = app.req(metodo, ruta, rut);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = respuesta(r.send().await.unwrap()).await;
+    (r.status, r.body)
+}
+
+/// The status of a request whose body is not JSON (`text/plain`).
+pub async fn no_json(app: &TestApp, metodo: Method, ruta: &str, rut: &str) -> StatusCode {
+    let r = app
+        .req(metodo, ruta, Some(rut))
+        .header("content-type", "text/plain")
+        .body("{\"nombre\": \"x\"}")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(body["success"], json!(false), "{status}: a JSON error body");
+    status
+}
+
+/// Checks a refusal's body (`success: false` and a non-empty `error`); returns the message.
+pub fn rechazo(b: &Value) -> &str {
+    assert_eq!(b["success"], json!(false), "{b}");
+    let error = b["error"].as_str().unwrap_or_default();
+    assert!(!error.is_empty(), "an error message: {b}");
+    error
+}
+
+/// The single bigint of a query.
+pub async fn contar(app: &TestApp, sql: &str) -> i64 {
+    app.contar(sql).await
+}
+
+/// Creates a group as `creador`; its id and `G`.
+pub async fn crear_grupo(
+    app: &TestApp,
+    creador: &str,
+    nombre: &str,
+    miembros: &[&str],
+) -> (String, Value) {
+    let (st, b) = pedir(
+        app,
+        Method::POST,
+        "/api/chat/grupos",
+        Some(creador),
+        Some(json!({"nombre": nombre, "miembros": miembros})),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let g = b["grupo"].clone();
+    (g["id"].as_str().expect("string id").to_owned(), g)
+}
+
+/// `(usuario_id, es_admin)` of a `G`'s members, sorted by rut.
+pub fn miembros(g: &Value) -> Vec<(String, bool)> {
+    let mut v: Vec<(String, bool)> = g["miembros"]
+        .as_array()
+        .unwrap_or_else(|| panic!("miembros in {g}"))
+        .iter()
+        .map(|m| {
+            (
+                m["usuario_id"].as_str().unwrap().to_owned(),
+                m["es_admin"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Ruts of a group's admins in the database, sorted.
+pub async fn admins_en_bd(app: &TestApp, conversacion: &str) -> Vec<String> {
+    let (_, p, _) = app.variante.tablas();
+    app.db
+        .client
+        .query(
+            &format!(
+                "SELECT usuario_id FROM {p} WHERE conversacion_id::text = $1 AND es_admin ORDER BY usuario_id"
+            ),
+            &[&conversacion],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.get(0))
+        .collect()
+}
+
+/// `GET /api/chat/conversaciones/{id}/historial` as `rut` (must answer 200).
+pub async fn historial(app: &TestApp, rut: &str, conversacion: &str) -> Value {
+    let (st, b) = app
+        .get(
+            &format!("/api/chat/conversaciones/{conversacion}/historial"),
+            Some(rut),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["success"], json!(true), "{b}");
+    b
+}
+
+/// Texts of a history's system messages, in order.
+pub fn sistema(h: &Value) -> Vec<String> {
+    h["mensajes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("mensajes in {h}"))
+        .iter()
+        .filter(|m| m["tipo"] == "sistema")
+        .map(|m| m["contenido"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An id of the variant's type that no row has.
+pub fn inexistente(v: Variante) -> &'static str {
+    match v {
+        Variante::Live => "999999999",
+        Variante::Migration => "00000000-0000-0000-0000-000000000000",
+    }
+}
+
+/// A message's id as text.
+pub fn id(m: &Value) -> String {
+    segmento(&m["id"])
+}
+
+/// Ids of a list of messages, as text.
+pub fn ids(lista: &Value) -> Vec<String> {
+    lista
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {lista}"))
+        .iter()
+        .map(id)
+        .collect()
+}
+
+/// The message with id `mid` in a list (panics when absent).
+pub fn buscar(lista: &Value, mid: &Value) -> Value {
+    lista
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == *mid)
+        .unwrap_or_else(|| panic!("{mid} missing from {lista}"))
+        .clone()
+}
+
+/// A list of strings, sorted.
+pub fn ordenados(lista: &Value) -> Vec<String> {
+    let mut v: Vec<String> = lista
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {lista}"))
+        .iter()
+        .map(|x| x.as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The reactions table of `sql/grupos.sql`.
+pub fn reacciones_tabla(v: Variante) -> &'static str {
+    match v {
+        Variante::Live => "chat_reacciones_emoji",
+        Variante::Migration => "reacciones_emoji_chat",
+    }
+}
+
+/// The pins table of `sql/grupos.sql`.
+pub fn fijados_tabla(v: Variante) -> &'static str {
+    match v {
+        Variante::Live => "chat_fijados",
+        Variante::Migration => "fijados_chat",
+    }
+}
+
+/// Moves a message's `fecha_envio` `segundos` into the past (instead of waiting).
+pub async fn atrasar(app: &TestApp, v: Variante, mensaje: &str, segundos: i32) {
+    let (_, _, m) = v.tablas();
+    let n = app
+        .db
+        .client
+        .execute(
+            &format!(
+                "UPDATE {m} SET fecha_envio = now() - make_interval(secs => $1::int) WHERE id::text = $2"
+            ),
+            &[&segundos, &mensaje],
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// `(contenido, editado)` of a message row.
+pub async fn fila_mensaje(app: &TestApp, v: Variante, mensaje: &str) -> (String, bool) {
+    let (_, _, m) = v.tablas();
+    let f = app
+        .db
+        .client
+        .query_one(
+            &format!("SELECT contenido, coalesce(editado, false) FROM {m} WHERE id::text = $1"),
+            &[&mensaje],
+        )
+        .await
+        .unwrap();
+    (f.get(0), f.get(1))
+}
+
+/// How many of these messages are still stored and not deleted.
+pub async fn visibles(app: &TestApp, v: Variante, mensajes: &[&Value]) -> i64 {
+    let (_, _, m) = v.tablas();
+    let lista: Vec<String> = mensajes.iter().map(|x| id(x)).collect();
+    app.db
+        .client
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM {m} WHERE id::text = ANY($1) AND NOT coalesce(eliminado, false)"
+            ),
+            &[&lista],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A user's delivered marker in a conversation, as text (`None` when unset or not a member).
+pub async fn marcador_entregado(
+    app: &TestApp,
+    v: Variante,
+    conversacion: &str,
+    rut: &str,
+) -> Option<String> {
+    let (_, p, _) = v.tablas();
+    app.db
+        .client
+        .query_opt(
+            &format!(
+                "SELECT ultimo_mensaje_entregado::text FROM {p} WHERE conversacion_id::text = $1 AND usuario_id = $2"
+            ),
+            &[&conversacion, &rut],
+        )
+        .await
+        .unwrap()
+        .and_then(|f| f.get(0))
+}
+
+/// What a conversation holds: its messages (id, text, edited, deleted), reactions, pins and
+/// participants (with admin flag and both markers). Equal snapshots mean nothing was stored.
+#[derive(Debug, PartialEq)]
+pub struct Foto {
+    mensajes: Vec<String>,
+    reacciones: i64,
+    fijados: i64,
+    participantes: Vec<String>,
+}
+
+impl Foto {
+    /// The snapshot of conversation `conversacion` now.
+    pub async fn de(app: &TestApp, v: Variante, conversacion: &str) -> Foto {
+        let (_, p, m) = v.tablas();
+        let c = &app.db.client;
+        let filas = |sql: String| async move {
+            c.query(&sql, &[&conversacion])
+                .await
+                .unwrap()
+                .iter()
+                .map(|f| f.get::<_, String>(0))
+                .collect::<Vec<String>>()
+        };
+        let mensajes = filas(format!(
+            "SELECT concat_ws('|', id, usuario_id, contenido, editado, eliminado, tipo) FROM {m} WHERE conversacion_id::text = $1 ORDER BY fecha_envio, id"
+        ))
+        .await;
+        let participantes = filas(format!(
+            "SELECT concat_ws('|', usuario_id, es_admin, ultimo_mensaje_leido, ultimo_mensaje_entregado) FROM {p} WHERE conversacion_id::text = $1 ORDER BY usuario_id"
+        ))
+        .await;
+        let reacciones = c
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM {} r JOIN {m} x ON x.id = r.mensaje_id WHERE x.conversacion_id::text = $1",
+                    reacciones_tabla(v)
+                ),
+                &[&conversacion],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let fijados = c
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE conversacion_id::text = $1",
+                    fijados_tabla(v)
+                ),
+                &[&conversacion],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        Foto {
+            mensajes,
+            reacciones,
+            fijados,
+            participantes,
+        }
+    }
+}
