@@ -28,6 +28,7 @@ DELIVERY_KEYS = {"estado", "destinatarios", "entregado_a", "leido_por"}
 
 
 def u(path_part):
+    """An id or rut as one path segment (uuid ids and ruts travel as they are; anything else escaped)."""
     return quote(str(path_part), safe="")
 
 
@@ -135,10 +136,12 @@ class PropiaUser(ChatUser):
 
 
 def member_ruts(g):
+    """The ruts of `G`'s members, in join order."""
     return [m["usuario_id"] for m in g["miembros"]]
 
 
 def admin_ruts(g):
+    """The ruts of `G`'s admins."""
     return {m["usuario_id"] for m in g["miembros"] if m["es_admin"]}
 
 
@@ -216,6 +219,7 @@ def reacciones(rs):
 
 
 def assert_entrega(e):
+    """`entrega`: `{estado: enviado|entregado|leido, destinatarios, entregado_a, leido_por}`."""
     assert isinstance(e, dict) and DELIVERY_KEYS <= set(e), f"entrega: {e}"
     assert e["estado"] in ("enviado", "entregado", "leido"), e
     assert type(e["destinatarios"]) is int, e
@@ -262,6 +266,7 @@ class Database:
 
 
 def extension_of(item):
+    """The (area, item) a test of the propia section is tagged with; exactly one per test."""
     marks = list(item.iter_markers("extension"))
     if len(marks) != 1 or len(marks[0].args) != 2:
         raise pytest.UsageError(f"{item.nodeid}: every test of tests_propia needs exactly one "
