@@ -589,6 +589,9 @@ BEGIN
     IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'sin_acceso');
     END IF;
+    -- One change at a time per user and message: two concurrent replaces would otherwise each
+    -- delete the other's old row and both insert (two reactions where v2 allows one).
+    PERFORM pg_advisory_xact_lock(hashtextextended('weigence_reaccion|' || v_id::text || '|' || p_actor, 0));
     IF p_modo = 'alternar' THEN
         DELETE FROM {s}.{reac} r WHERE r.mensaje_id = v_id AND r.usuario_id = p_actor AND r.emoji = p_emoji;
         v_puesta := NOT FOUND;

@@ -409,13 +409,22 @@ pub struct MensajePropio {
 }
 
 impl MensajePropio {
-    /// `m` as `viewer` sees it, with its delivery state when known.
-    pub fn para(m: &Mensaje, viewer: &str, entrega: Option<&Entrega>) -> Self {
+    /// `m` as `viewer` sees it, with its delivery state when `entregas` has it.
+    pub fn para(m: &Mensaje, viewer: &str, entregas: &[Entrega]) -> Self {
+        let entrega = entregas.iter().find(|e| e.mensaje_id == m.id);
         MensajePropio {
             mensaje: MensajeJson::para(m, viewer),
             entrega: Nulable(entrega.map(EntregaJson::from)),
             reacciones: reacciones_para(&m.extras.reacciones, viewer),
         }
+    }
+
+    /// Each of `mensajes` as `viewer` sees it.
+    pub fn lista(mensajes: &[Mensaje], viewer: &str, entregas: &[Entrega]) -> Vec<Self> {
+        mensajes
+            .iter()
+            .map(|m| MensajePropio::para(m, viewer, entregas))
+            .collect()
     }
 }
 
@@ -435,20 +444,11 @@ pub struct HistorialJson {
 impl HistorialJson {
     /// The history as `viewer` sees it.
     pub fn para(h: &Historial, viewer: &str) -> Self {
-        let entrega = |m: &Mensaje| h.entregas.iter().find(|e| e.mensaje_id == m.id);
         HistorialJson {
             success: true,
             grupo: GrupoJson::para(&h.grupo, Some(viewer)),
-            mensajes: h
-                .mensajes
-                .iter()
-                .map(|m| MensajePropio::para(m, viewer, entrega(m)))
-                .collect(),
-            fijados: h
-                .fijados
-                .iter()
-                .map(|m| MensajePropio::para(m, viewer, None))
-                .collect(),
+            mensajes: MensajePropio::lista(&h.mensajes, viewer, &h.entregas),
+            fijados: MensajePropio::lista(&h.fijados, viewer, &h.entregas),
         }
     }
 }

@@ -127,13 +127,13 @@ impl ComunApi {
         id: Path<String>,
         body: Json<EditarBody>,
     ) -> Api<Ok200<MensajeEditado>> {
-        let mensaje = yo
+        let (mensaje, entregas) = yo
             .servicio
             .editar(&yo.actor, &id.0, body.contenido.as_ref())
             .await?;
         Ok(Ok200::Ok(Directo(MensajeEditado {
             success: true,
-            mensaje: MensajePropio::para(&mensaje, &yo.actor.rut, None),
+            mensaje: MensajePropio::para(&mensaje, &yo.actor.rut, &entregas),
         })))
     }
 }

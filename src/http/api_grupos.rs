@@ -159,8 +159,12 @@ impl GruposApi {
         yo: Autenticado<Ambas>,
         id: Path<String>,
     ) -> Api<Ok200<FijadosRespuesta>> {
-        let fijados = yo.servicio.fijar_varios(&yo.actor, &id.0, true).await?;
-        Ok(Ok200::Ok(Directo(fijados_para(&fijados, &yo.actor.rut))))
+        let (fijados, entregas) = yo.servicio.fijar_varios(&yo.actor, &id.0, true).await?;
+        Ok(Ok200::Ok(Directo(fijados_para(
+            &fijados,
+            &entregas,
+            &yo.actor.rut,
+        ))))
     }
 
     /// Unpins a message.
@@ -170,8 +174,12 @@ impl GruposApi {
         yo: Autenticado<Ambas>,
         id: Path<String>,
     ) -> Api<Ok200<FijadosRespuesta>> {
-        let fijados = yo.servicio.fijar_varios(&yo.actor, &id.0, false).await?;
-        Ok(Ok200::Ok(Directo(fijados_para(&fijados, &yo.actor.rut))))
+        let (fijados, entregas) = yo.servicio.fijar_varios(&yo.actor, &id.0, false).await?;
+        Ok(Ok200::Ok(Directo(fijados_para(
+            &fijados,
+            &entregas,
+            &yo.actor.rut,
+        ))))
     }
 
     /// Moves the caller's delivered marker forward to `mensaje_id` (else the newest message).
@@ -201,12 +209,13 @@ fn respuesta(grupo: &crate::dominio::Grupo, viewer: &str) -> GrupoRespuesta {
     }
 }
 
-fn fijados_para(fijados: &[crate::dominio::Mensaje], viewer: &str) -> FijadosRespuesta {
+fn fijados_para(
+    fijados: &[crate::dominio::Mensaje],
+    entregas: &[crate::dominio::Entrega],
+    viewer: &str,
+) -> FijadosRespuesta {
     FijadosRespuesta {
         success: true,
-        fijados: fijados
-            .iter()
-            .map(|m| MensajePropio::para(m, viewer, None))
-            .collect(),
+        fijados: MensajePropio::lista(fijados, viewer, entregas),
     }
 }

@@ -23,7 +23,7 @@ pub struct Historial {
     pub mensajes: Vec<Mensaje>,
     /// The pinned messages, in pin order.
     pub fijados: Vec<Mensaje>,
-    /// Who received and read each of the viewer's own messages.
+    /// Who received and read each of the viewer's own messages (listed or pinned).
     pub entregas: Vec<Entrega>,
 }
 
@@ -183,7 +183,7 @@ impl ChatService {
         actor: &Actor,
         id: &str,
         contenido: Option<&Value>,
-    ) -> Resultado<Mensaje> {
+    ) -> Resultado<(Mensaje, Vec<Entrega>)> {
         self.limitar(actor)?;
         let contenido = entrada::contenido(
             Some(&Value::Bool(true)),
@@ -198,7 +198,33 @@ impl ChatService {
             .await?
             .map_err(rechazo_mensaje)?;
         self.tiempo_real.mensaje_editado(&mensaje).await;
-        Ok(mensaje)
+        let entregas = self
+            .entregas_propias(
+                &g,
+                &mensaje.conversacion_id,
+                actor,
+                std::slice::from_ref(&mensaje),
+            )
+            .await?;
+        Ok((mensaje, entregas))
+    }
+
+    /// Who received and read the actor's own messages among `mensajes` (system messages
+    /// excepted); no statement when there are none.
+    async fn entregas_propias(
+        &self,
+        g: &Grupos<'_>,
+        conversacion: &Id,
+        actor: &Actor,
+        mensajes: &[Mensaje],
+    ) -> Resultado<Vec<Entrega>> {
+        let mut propios: Vec<Id> = mensajes
+            .iter()
+            .filter(|m| m.usuario_id == actor.rut && !m.extras.sistema)
+            .map(|m| m.id.clone())
+            .collect();
+        propios.dedup();
+        Ok(g.entregas(conversacion, &propios).await?)
     }
 
     /// Toggles one emoji of the actor on a message (several emoji per message, one of each per
@@ -230,11 +256,15 @@ impl ChatService {
         actor: &Actor,
         id: &str,
         fijar: bool,
-    ) -> Resultado<Vec<Mensaje>> {
+    ) -> Resultado<(Vec<Mensaje>, Vec<Entrega>)> {
         self.limitar(actor)?;
         let (g, kinds) = self.grupos().await?;
         let id = Id::parse(id, kinds.mensaje).ok_or(ErrorChat::MensajeNoEncontrado)?;
-        self.cambiar_fijado(&g, &id, actor, fijar).await
+        let (conversacion, fijados) = self.cambiar_fijado(&g, &id, actor, fijar).await?;
+        let entregas = self
+            .entregas_propias(&g, &conversacion, actor, &fijados)
+            .await?;
+        Ok((fijados, entregas))
     }
 
     /// One pin change through `sql/grupos.sql`, announced in both generations' shapes.
@@ -244,7 +274,7 @@ impl ChatService {
         id: &Id,
         actor: &Actor,
         fijar: bool,
-    ) -> Resultado<Vec<Mensaje>> {
+    ) -> Resultado<(Id, Vec<Mensaje>)> {
         let f = g
             .fijar(id, &actor.rut, fijar)
             .await?
@@ -261,7 +291,7 @@ impl ChatService {
                 }
             }
         }
-        Ok(f.mensajes)
+        Ok((f.conversacion, f.mensajes))
     }
 
     /// Moves the actor's delivered marker forward (to `mensaje`, else the newest message);
@@ -312,12 +342,10 @@ impl ChatService {
         let grupo = self.grupo_de(&g, &conv, &actor.rut).await?;
         let mensajes = self.pagina(&conv, antes, limite).await?;
         let fijados = g.fijados(&conv, &actor.rut).await?.map_err(rechazo)?;
-        let propios: Vec<Id> = mensajes
-            .iter()
-            .filter(|m| m.usuario_id == actor.rut && !m.extras.sistema)
-            .map(|m| m.id.clone())
-            .collect();
-        let entregas = g.entregas(&conv, &propios).await?;
+        let con_fijados: Vec<Mensaje> = mensajes.iter().chain(&fijados).cloned().collect();
+        let entregas = self
+            .entregas_propias(&g, &conv, actor, &con_fijados)
+            .await?;
         Ok(Historial {
             grupo,
             mensajes,
