@@ -10,7 +10,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante};
+use common::{ANA, BRUNO, CARLA, Variante, en_postgrest};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -24,36 +24,27 @@ en_ambas_variantes!(
 /// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
 mod postgrest {
     use super::*;
-    use common::{ALMACEN, Almacen};
 
     #[tokio::test]
     async fn groups_are_created_live() {
-        ALMACEN
-            .scope(
-                Almacen::Postgrest { funciones: true },
-                groups_need_a_name_and_two_others_and_refused_creations_store_nothing(
-                    Variante::Live,
-                ),
-            )
-            .await
+        en_postgrest(
+            groups_need_a_name_and_two_others_and_refused_creations_store_nothing(Variante::Live),
+        )
+        .await
     }
 
     #[tokio::test]
     async fn members_are_added_and_admins_named_live() {
-        ALMACEN
-            .scope(
-                Almacen::Postgrest { funciones: true },
-                admins_add_members_once_and_name_other_admins(Variante::Live),
-            )
-            .await
+        en_postgrest(admins_add_members_once_and_name_other_admins(
+            Variante::Live,
+        ))
+        .await
     }
 }
 
 async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v: Variante) {
     let app = servidor(v).await;
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    s.conectar("carla", &app.base, CARLA).await;
+    let s = conectados(&app, &[("bruno", BRUNO), ("carla", CARLA)]).await;
     let (c, p, m) = v.tablas();
     let muchos: Vec<String> = (0..51)
         .map(|i| format!("{:08}-{}", 70000000 + i, i % 10))
@@ -233,15 +224,7 @@ async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v
     );
     assert_eq!(h["mensajes"][0]["usuario_id"], ANA);
     // The list shows the group's name, its other members and its last message.
-    let (st, lista) = app.get("/api/chat/conversaciones", Some(CARLA)).await;
-    assert_eq!(st, StatusCode::OK);
-    let fila = lista["conversaciones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["id"] == gid.as_str())
-        .unwrap_or_else(|| panic!("group missing from Carla's list: {lista}"))
-        .clone();
+    let fila = fila_de_lista(&app, CARLA, &gid).await;
     assert_eq!(fila["nombre"], "Equipo ñandú");
     assert_eq!(fila["es_grupal"], json!(true));
     assert_eq!(fila["participantes"].as_array().unwrap().len(), 2);
@@ -297,9 +280,7 @@ async fn members_read_a_group_and_only_admins_rename_it(v: Variante) {
     assert_eq!(b["grupo"]["es_grupal"], json!(false));
     assert_eq!(b["grupo"]["miembros"].as_array().unwrap().len(), 2);
 
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    s.conectar("carla", &app.base, CARLA).await;
+    let s = conectados(&app, &[("bruno", BRUNO), ("carla", CARLA)]).await;
     assert!(s.unirse("carla", &gid).await);
     let marca_b = s.marca("bruno").await;
     let marca_c = s.marca("carla").await;
@@ -353,7 +334,7 @@ async fn members_read_a_group_and_only_admins_rename_it(v: Variante) {
     };
     assert_eq!(nombre_en_bd().await.as_deref(), Some("Ventas sur"));
     let guardados = contar(&app, &format!("SELECT count(*) FROM {m}")).await;
-    for (rut, body, esperado) in [
+    let casos = [
         (BRUNO, json!({"nombre": "De Bruno"}), StatusCode::FORBIDDEN),
         (DIEGO, json!({"nombre": "De Diego"}), StatusCode::FORBIDDEN),
         (ANA, json!({"nombre": ""}), StatusCode::BAD_REQUEST),
@@ -365,33 +346,17 @@ async fn members_read_a_group_and_only_admins_rename_it(v: Variante) {
         ),
         (ANA, json!({"nombre": null}), StatusCode::BAD_REQUEST),
         (ANA, json!({}), StatusCode::BAD_REQUEST),
-    ] {
-        let (st, b) = pedir(&app, Method::PATCH, &ruta, Some(rut), Some(body.clone())).await;
-        assert_eq!(st, esperado, "{rut} {body} -> {b}");
-        rechazo(&b);
-    }
-    let (st, _) = pedir(
+    ];
+    rechazos(&app, Method::PATCH, &ruta, &casos).await;
+    sesion_formato_e_inexistente(
         &app,
         Method::PATCH,
         &ruta,
-        None,
-        Some(json!({"nombre": "x"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        no_json(&app, Method::PATCH, &ruta, ANA).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    let (st, b) = pedir(
-        &app,
-        Method::PATCH,
         &format!("/api/chat/grupos/{}", inexistente(v)),
-        Some(ANA),
-        Some(json!({"nombre": "x"})),
+        ANA,
+        json!({"nombre": "x"}),
     )
     .await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
     // A 1:1 conversation has no name to change.
     let (st, b) = pedir(
         &app,
@@ -422,20 +387,11 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
     app.usuario(FEDE, "Fede Mora").await;
     let (gid, _) = crear_grupo(&app, ANA, "Bodega", &[BRUNO, CARLA]).await;
     let previo = app.enviar(ANA, &gid, "antes de Diego").await;
-    let s = Sockets::iniciar();
-    s.conectar("diego", &app.base, DIEGO).await;
-    s.conectar("bruno", &app.base, BRUNO).await;
+    let s = conectados(&app, &[("diego", DIEGO), ("bruno", BRUNO)]).await;
     let marca_d = s.marca("diego").await;
     let marca_b = s.marca("bruno").await;
     let ruta = format!("/api/chat/grupos/{gid}/miembros");
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &ruta,
-        Some(ANA),
-        Some(json!({"usuario_id": DIEGO})),
-    )
-    .await;
+    let (st, b) = agregar(&app, &gid, ANA, DIEGO).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["success"], json!(true));
     assert!(
@@ -477,14 +433,7 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
     assert_eq!(buscar(&h["mensajes"], &previo["id"])["tipo"], "texto");
     // The history before the add is not unread for the new member (markers start at the
     // newest message): only the add's own notice is.
-    let (_, lista) = app.get("/api/chat/conversaciones", Some(DIEGO)).await;
-    let fila = lista["conversaciones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["id"] == gid.as_str())
-        .unwrap_or_else(|| panic!("the group in Diego's list: {lista}"))
-        .clone();
+    let fila = fila_de_lista(&app, DIEGO, &gid).await;
     assert_eq!(fila["no_leidos"], json!(1), "{fila}");
     let entrega =
         buscar(&historial(&app, ANA, &gid).await["mensajes"], &previo["id"])["entrega"].clone();
@@ -496,7 +445,7 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
     assert_eq!(contar(&app, &miembros_bd).await, 4);
     let guardados = contar(&app, &mensajes_bd).await;
     // Refusals, each storing nothing.
-    for (rut, body, esperado) in [
+    let casos = [
         (ANA, json!({"usuario_id": DIEGO}), StatusCode::CONFLICT),
         (ANA, json!({"usuario_id": CARLA}), StatusCode::CONFLICT),
         (BRUNO, json!({"usuario_id": EVA}), StatusCode::FORBIDDEN),
@@ -509,57 +458,27 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
         (ANA, json!({}), StatusCode::BAD_REQUEST),
         (ANA, json!({"usuario_id": [DIEGO]}), StatusCode::BAD_REQUEST),
         (ANA, json!({"usuario_id": ""}), StatusCode::BAD_REQUEST),
-    ] {
-        let (st, b) = pedir(&app, Method::POST, &ruta, Some(rut), Some(body.clone())).await;
-        assert_eq!(st, esperado, "{rut} {body} -> {b}");
-        rechazo(&b);
-    }
-    let (st, _) = pedir(
+    ];
+    rechazos(&app, Method::POST, &ruta, &casos).await;
+    sesion_formato_e_inexistente(
         &app,
         Method::POST,
         &ruta,
-        None,
-        Some(json!({"usuario_id": EVA})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        no_json(&app, Method::POST, &ruta, ANA).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    let (st, _) = pedir(
-        &app,
-        Method::POST,
         &format!("/api/chat/grupos/{}/miembros", inexistente(v)),
-        Some(ANA),
-        Some(json!({"usuario_id": EVA})),
+        ANA,
+        json!({"usuario_id": EVA}),
     )
     .await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(contar(&app, &miembros_bd).await, 4);
     assert_eq!(contar(&app, &mensajes_bd).await, guardados);
 
     // Admins: the creator names Bruno, who may then add members; others may not name admins;
     // nobody demotes the creator.
     let admins = |rut: &str| format!("/api/chat/grupos/{gid}/admins/{rut}");
-    let (st, b) = pedir(
-        &app,
-        Method::PUT,
-        &admins(BRUNO),
-        Some(ANA),
-        Some(json!({"es_admin": true})),
-    )
-    .await;
+    let (st, b) = nombrar_admin(&app, &gid, ANA, BRUNO, true).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert!(miembros(&b["grupo"]).contains(&(BRUNO.into(), true)), "{b}");
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &ruta,
-        Some(BRUNO),
-        Some(json!({"usuario_id": EVA})),
-    )
-    .await;
+    let (st, b) = agregar(&app, &gid, BRUNO, EVA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let guardados = contar(&app, &mensajes_bd).await;
     for (rut, destino, body, esperado) in [
@@ -600,14 +519,7 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
         assert_eq!(st, esperado, "{rut} -> {destino} {body}: {b}");
         rechazo(&b);
     }
-    let (st, b) = pedir(
-        &app,
-        Method::PUT,
-        &admins(FEDE),
-        Some(ANA),
-        Some(json!({"es_admin": true})),
-    )
-    .await;
+    let (st, b) = nombrar_admin(&app, &gid, ANA, FEDE, true).await;
     assert!(
         st.is_client_error() && st != StatusCode::UNAUTHORIZED,
         "a non-member: {st} {b}"
@@ -617,27 +529,13 @@ async fn admins_add_members_once_and_name_other_admins(v: Variante) {
         [ANA.to_owned(), BRUNO.to_owned()]
     );
     assert_eq!(contar(&app, &mensajes_bd).await, guardados);
-    let (st, b) = pedir(
-        &app,
-        Method::PUT,
-        &admins(BRUNO),
-        Some(ANA),
-        Some(json!({"es_admin": false})),
-    )
-    .await;
+    let (st, b) = nombrar_admin(&app, &gid, ANA, BRUNO, false).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert!(
         miembros(&b["grupo"]).contains(&(BRUNO.into(), false)),
         "{b}"
     );
-    let (st, _) = pedir(
-        &app,
-        Method::POST,
-        &ruta,
-        Some(BRUNO),
-        Some(json!({"usuario_id": FEDE})),
-    )
-    .await;
+    let (st, _) = agregar(&app, &gid, BRUNO, FEDE).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "no longer an admin");
     let h = historial(&app, ANA, &gid).await;
     assert_eq!(

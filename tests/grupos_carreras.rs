@@ -8,11 +8,11 @@ mod grupos_comun;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante, arrancar};
+use common::{ANA, BRUNO, CARLA, Sockets, Variante, arrancar, en_postgrest};
 use futures_util::future::join_all;
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 en_ambas_variantes!(
     twenty_concurrent_adds_of_one_member_give_one_membership,
@@ -23,26 +23,21 @@ en_ambas_variantes!(
 /// The same on the PostgREST store (the membership lock inside `/rpc` functions).
 mod postgrest {
     use super::*;
-    use common::{ALMACEN, Almacen};
 
     #[tokio::test]
     async fn twenty_concurrent_adds_live() {
-        ALMACEN
-            .scope(
-                Almacen::Postgrest { funciones: true },
-                twenty_concurrent_adds_of_one_member_give_one_membership(Variante::Live),
-            )
-            .await
+        en_postgrest(twenty_concurrent_adds_of_one_member_give_one_membership(
+            Variante::Live,
+        ))
+        .await
     }
 
     #[tokio::test]
     async fn a_removal_racing_sends_live() {
-        ALMACEN
-            .scope(
-                Almacen::Postgrest { funciones: true },
-                a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(Variante::Live),
-            )
-            .await
+        en_postgrest(
+            a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(Variante::Live),
+        )
+        .await
     }
 }
 
@@ -50,25 +45,11 @@ async fn twenty_concurrent_adds_of_one_member_give_one_membership(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Multitud", &[BRUNO, CARLA]).await;
     // Two admins race each other too.
-    let (st, b) = pedir(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/grupos/{gid}/admins/{BRUNO}"),
-        Some(ANA),
-        Some(json!({"es_admin": true})),
-    )
-    .await;
+    let (st, b) = nombrar_admin(&app, &gid, ANA, BRUNO, true).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let ruta = format!("/api/chat/grupos/{gid}/miembros");
     let respuestas = join_all((0..20).map(|i| {
         let actor = if i % 2 == 0 { ANA } else { BRUNO };
-        pedir(
-            &app,
-            Method::POST,
-            &ruta,
-            Some(actor),
-            Some(json!({"usuario_id": DIEGO})),
-        )
+        agregar(&app, &gid, actor, DIEGO)
     }))
     .await;
     let ok = respuestas
@@ -96,9 +77,7 @@ async fn twenty_concurrent_adds_of_one_member_give_one_membership(v: Variante) {
 async fn concurrent_edits_leave_one_of_the_texts_and_each_answer_its_own(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Versiones", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    assert!(s.unirse("bruno", &gid).await);
+    let s = en_sala(&app, &gid, &[("bruno", BRUNO)]).await;
     let msg = app.enviar(ANA, &gid, "versión inicial").await;
     let ruta = format!("/api/chat/mensajes/{}", id(&msg));
     let textos: Vec<String> = (0..20).map(|i| format!("versión {i}")).collect();
@@ -148,11 +127,7 @@ async fn concurrent_edits_leave_one_of_the_texts_and_each_answer_its_own(v: Vari
 async fn a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Carrera", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    s.conectar("carla", &app.base, CARLA).await;
-    assert!(s.unirse("bruno", &gid).await);
-    assert!(s.unirse("carla", &gid).await);
+    let s = en_sala(&app, &gid, &[("bruno", BRUNO), ("carla", CARLA)]).await;
     // Carla sends over the socket in the background and over REST in a loop; Ana removes her
     // once three REST sends went through.
     s.rafaga(
@@ -201,14 +176,7 @@ async fn a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(v: 
     let envios = async { join_all((0..4).map(bucle)).await.concat() };
     let quitar = async {
         listos.notified().await;
-        let r = pedir(
-            &app,
-            Method::DELETE,
-            &format!("/api/chat/grupos/{gid}/miembros/{CARLA}"),
-            Some(ANA),
-            None,
-        )
-        .await;
+        let r = quitar(&app, &gid, Some(ANA), CARLA).await;
         quitado.store(true, Ordering::SeqCst);
         r
     };
@@ -334,14 +302,7 @@ async fn a_member_removed_through_one_instance_loses_the_room_on_the_other_at_on
         .await;
 
     let marcas = [s.marca("carla_b").await, s.marca("carla_a").await];
-    let (st, b) = pedir(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/grupos/{gid}/miembros/{CARLA}"),
-        Some(ANA),
-        None,
-    )
-    .await;
+    let (st, b) = quitar(&app, &gid, Some(ANA), CARLA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let mut despues = Vec::new();
     for (socket, marca) in ["carla_b", "carla_a"].into_iter().zip(marcas) {
@@ -376,12 +337,7 @@ async fn a_member_removed_through_one_instance_loses_the_room_on_the_other_at_on
             desde,
         )
         .await;
-        let del_grupo: Vec<Value> = s
-            .recibidos(socket, "mensaje_recibido", desde)
-            .await
-            .into_iter()
-            .filter(|d| d["conversacion_id"] == gid.as_str())
-            .collect();
+        let del_grupo = de_la_conversacion(&s, socket, "mensaje_recibido", desde, &gid).await;
         assert!(
             del_grupo.is_empty(),
             "{socket} still gets the group: {del_grupo:?}"
@@ -407,14 +363,7 @@ async fn a_member_removed_through_one_instance_loses_the_room_on_the_other_at_on
     assert_eq!(contar(&app, &sql).await, 0);
     // An add through A reaches the new member on B at once.
     let marca = s.marca("diego").await;
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &format!("/api/chat/grupos/{gid}/miembros"),
-        Some(ANA),
-        Some(json!({"usuario_id": DIEGO})),
-    )
-    .await;
+    let (st, b) = agregar(&app, &gid, ANA, DIEGO).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     s.esperar(
         "diego",

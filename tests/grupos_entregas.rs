@@ -7,7 +7,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante, segmento};
+use common::{ANA, BRUNO, CARLA, Variante, en_postgrest, segmento};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,13 +21,6 @@ en_ambas_variantes!(
 /// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
 mod postgrest {
     use super::*;
-    use common::{ALMACEN, Almacen};
-
-    async fn en_postgrest<F: std::future::Future<Output = ()>>(f: F) {
-        ALMACEN
-            .scope(Almacen::Postgrest { funciones: true }, f)
-            .await
-    }
 
     #[tokio::test]
     async fn pins_live() {
@@ -55,18 +48,15 @@ mod postgrest {
 async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Anclas", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("carla", &app.base, CARLA).await;
-    assert!(s.unirse("carla", &gid).await);
+    let s = en_sala(&app, &gid, &[("carla", CARLA)]).await;
     let m1 = app.enviar(ANA, &gid, "uno").await;
     let m2 = app.enviar(ANA, &gid, "dos").await;
     let m3 = app.enviar(BRUNO, &gid, "tres").await;
     let fijar = |rut: &'static str, m: &Value, metodo: Method| {
-        let app = &app;
-        let ruta = format!("/api/chat/mensajes/{}/fijado", id(m));
+        let (app, m) = (&app, m.clone());
         async move {
-            let (st, b) = pedir(app, metodo, &ruta, Some(rut), None).await;
-            assert_eq!(st, StatusCode::OK, "{rut} {ruta}: {b}");
+            let (st, b) = fijado(app, metodo.clone(), &m, Some(rut)).await;
+            assert_eq!(st, StatusCode::OK, "{rut} {metodo} {}: {b}", m["id"]);
             assert_eq!(b["success"], json!(true));
             ids(&b["fijados"])
         }
@@ -93,8 +83,8 @@ async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Varia
     // v2's single pin is the newest one.
     let (c, _, _) = v.tablas();
     let sql = format!("SELECT mensaje_fijado_id::text FROM {c} WHERE id::text = '{gid}'");
-    let fijado: Option<String> = app.db.client.query_one(&sql, &[]).await.unwrap().get(0);
-    assert_eq!(fijado, Some(id(&m3)));
+    let el_de_v2: Option<String> = app.db.client.query_one(&sql, &[]).await.unwrap().get(0);
+    assert_eq!(el_de_v2, Some(id(&m3)));
     let h = historial(&app, BRUNO, &gid).await;
     assert_eq!(ids(&h["fijados"]), [id(&m2), id(&m1), id(&m3)]);
     assert_eq!(h["fijados"][0]["contenido"], "dos");
@@ -147,14 +137,7 @@ async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Varia
         assert_eq!(st, esperado, "{rut} {ruta}: {b}");
         rechazo(&b);
     }
-    let (st, _) = pedir(
-        &app,
-        Method::POST,
-        &format!("/api/chat/mensajes/{}/fijado", id(&m1)),
-        None,
-        None,
-    )
-    .await;
+    let (st, _) = fijado(&app, Method::POST, &m1, None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert_eq!(contar(&app, &filas).await, 1);
     // At most twenty pins.
@@ -163,14 +146,7 @@ async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Varia
         assert_eq!(fijar(CARLA, &m, Method::POST).await.len(), i + 2);
     }
     let extra = app.enviar(CARLA, &gid, "una de más").await;
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &format!("/api/chat/mensajes/{}/fijado", id(&extra)),
-        Some(CARLA),
-        None,
-    )
-    .await;
+    let (st, b) = fijado(&app, Method::POST, &extra, Some(CARLA)).await;
     assert_eq!(st, StatusCode::CONFLICT, "{b}");
     rechazo(&b);
     assert_eq!(contar(&app, &filas).await, 20);
@@ -180,10 +156,7 @@ async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Varia
 async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v: Variante) {
     let app = servidor(v).await;
     let conv = app.conversacion(ANA, BRUNO).await;
-    let s = Sockets::iniciar();
-    s.conectar("ana", &app.base, ANA).await;
-    s.conectar("bruno", &app.base, BRUNO).await;
-    s.conectar("carla", &app.base, CARLA).await;
+    let s = conectados(&app, &[("ana", ANA), ("bruno", BRUNO), ("carla", CARLA)]).await;
     assert!(s.unirse("ana", &conv).await);
     assert!(s.unirse("bruno", &conv).await);
     let m0 = app.enviar(ANA, &conv, "cero").await;
@@ -203,22 +176,7 @@ async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v:
         "others' messages carry no state"
     );
 
-    let marca = s.marca("ana").await;
-    let ack = s
-        .llamar(
-            "bruno",
-            "marcar_entregado",
-            json!({"conversacion_id": conv, "mensaje_id": m1["id"]}),
-        )
-        .await;
-    assert_eq!(ack["success"], json!(true), "{ack}");
-    s.esperar(
-        "ana",
-        "mensaje_entregado",
-        json!({"conversacion_id": conv, "usuario_id": BRUNO, "ultimo_id": m1["id"]}),
-        marca,
-    )
-    .await;
+    entregar_por_socket(&s, "bruno", BRUNO, "ana", &conv, &m1["id"]).await;
     assert_eq!(
         entrega(ANA, &m1).await,
         json!({"estado": "entregado", "destinatarios": 1, "entregado_a": [BRUNO], "leido_por": []})
@@ -330,9 +288,7 @@ async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v:
 async fn groups_count_who_received_and_who_read_each_message(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Lectores", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("ana", &app.base, ANA).await;
-    s.conectar("bruno", &app.base, BRUNO).await;
+    let s = conectados(&app, &[("ana", ANA), ("bruno", BRUNO)]).await;
     assert!(s.unirse("ana", &gid).await);
     let msg = app.enviar(ANA, &gid, "¿quién lee?").await;
     let entrega = || {
@@ -343,22 +299,7 @@ async fn groups_count_who_received_and_who_read_each_message(v: Variante) {
         entrega().await,
         json!({"estado": "enviado", "destinatarios": 2, "entregado_a": [], "leido_por": []})
     );
-    let marca = s.marca("ana").await;
-    let ack = s
-        .llamar(
-            "bruno",
-            "marcar_entregado",
-            json!({"conversacion_id": gid, "mensaje_id": msg["id"]}),
-        )
-        .await;
-    assert_eq!(ack["success"], json!(true), "{ack}");
-    s.esperar(
-        "ana",
-        "mensaje_entregado",
-        json!({"conversacion_id": gid, "usuario_id": BRUNO, "ultimo_id": msg["id"]}),
-        marca,
-    )
-    .await;
+    entregar_por_socket(&s, "bruno", BRUNO, "ana", &gid, &msg["id"]).await;
     let e = entrega().await;
     assert_eq!(
         (&e["entregado_a"], &e["leido_por"]),

@@ -8,7 +8,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante};
+use common::{ANA, BRUNO, CARLA, Sockets, Variante, en_postgrest};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -25,37 +25,30 @@ en_ambas_variantes!(
 /// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
 mod postgrest {
     use super::*;
-    use common::{ALMACEN, Almacen};
 
     #[tokio::test]
     async fn edits_live() {
-        ALMACEN
-            .scope(
-                Almacen::Postgrest { funciones: true },
-                authors_edit_within_the_window_and_nobody_else_edits(Variante::Live),
-            )
-            .await
+        en_postgrest(authors_edit_within_the_window_and_nobody_else_edits(
+            Variante::Live,
+        ))
+        .await
     }
 
     #[tokio::test]
     async fn reactions_migration() {
-        ALMACEN
-            .scope(
-                Almacen::Postgrest { funciones: true },
-                reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(
-                    Variante::Migration,
-                ),
-            )
-            .await
+        en_postgrest(
+            reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(
+                Variante::Migration,
+            ),
+        )
+        .await
     }
 }
 
 async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
     let app = servidor_con(v, &[("EDIT_WINDOW_SECONDS", "120")]).await;
     let (gid, _) = crear_grupo(&app, ANA, "Edición", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    assert!(s.unirse("bruno", &gid).await);
+    let s = en_sala(&app, &gid, &[("bruno", BRUNO)]).await;
     let msg = app.enviar(ANA, &gid, "hola").await;
     assert_eq!(msg["tipo"], "texto");
     assert_eq!(msg["reply_to"], Value::Null);
@@ -108,85 +101,47 @@ async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
         .unwrap_or_else(|| panic!("the creation message in {h}"))
         .clone();
     assert_eq!(creacion["tipo"], "sistema");
-    let sin_cambios =
-        |esperado: StatusCode, rut: Option<&'static str>, ruta: String, body: Value| {
-            let app = &app;
-            async move {
-                let (st, b) = pedir(app, Method::PATCH, &ruta, rut, Some(body.clone())).await;
-                assert_eq!(st, esperado, "{rut:?} {ruta} {body}: {b}");
-                rechazo(&b);
-            }
-        };
-    sin_cambios(
-        StatusCode::FORBIDDEN,
-        Some(BRUNO),
-        ruta.clone(),
-        json!({"contenido": "de Bruno"}),
-    )
-    .await;
-    sin_cambios(
-        StatusCode::FORBIDDEN,
-        Some(DIEGO),
-        ruta.clone(),
-        json!({"contenido": "de Diego"}),
-    )
-    .await;
-    sin_cambios(
-        StatusCode::FORBIDDEN,
-        Some(ANA),
-        format!("/api/chat/mensajes/{}", id(&creacion)),
+    let casos = [
+        (
+            BRUNO,
+            json!({"contenido": "de Bruno"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            DIEGO,
+            json!({"contenido": "de Diego"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (ANA, json!({"contenido": "   "}), StatusCode::BAD_REQUEST),
+        (ANA, json!({"contenido": 3}), StatusCode::BAD_REQUEST),
+        (ANA, json!({}), StatusCode::BAD_REQUEST),
+        (
+            ANA,
+            json!({"contenido": "x".repeat(2001)}),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ];
+    rechazos(&app, Method::PATCH, &ruta, &casos).await;
+    let sistema = format!("/api/chat/mensajes/{}", id(&creacion));
+    let casos = [(
+        ANA,
         json!({"contenido": "otro sistema"}),
-    )
-    .await;
-    sin_cambios(
-        StatusCode::BAD_REQUEST,
-        Some(ANA),
-        ruta.clone(),
-        json!({"contenido": "   "}),
-    )
-    .await;
-    sin_cambios(
-        StatusCode::BAD_REQUEST,
-        Some(ANA),
-        ruta.clone(),
-        json!({"contenido": 3}),
-    )
-    .await;
-    sin_cambios(StatusCode::BAD_REQUEST, Some(ANA), ruta.clone(), json!({})).await;
-    sin_cambios(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        Some(ANA),
-        ruta.clone(),
-        json!({"contenido": "x".repeat(2001)}),
-    )
-    .await;
-    sin_cambios(
-        StatusCode::NOT_FOUND,
-        Some(ANA),
-        format!("/api/chat/mensajes/{}", inexistente(v)),
+        StatusCode::FORBIDDEN,
+    )];
+    rechazos(&app, Method::PATCH, &sistema, &casos).await;
+    sesion_formato_e_inexistente(
+        &app,
+        Method::PATCH,
+        &ruta,
+        &format!("/api/chat/mensajes/{}", inexistente(v)),
+        ANA,
         json!({"contenido": "x"}),
     )
     .await;
-    sin_cambios(
-        StatusCode::UNAUTHORIZED,
-        None,
-        ruta.clone(),
-        json!({"contenido": "x"}),
-    )
-    .await;
-    assert_eq!(
-        no_json(&app, Method::PATCH, &ruta, ANA).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
     // Past the window (EDIT_WINDOW_SECONDS=120): refused, row unchanged.
     atrasar(&app, v, &mid, 180).await;
-    sin_cambios(
-        StatusCode::FORBIDDEN,
-        Some(ANA),
-        ruta.clone(),
-        json!({"contenido": "tarde"}),
-    )
-    .await;
+    let casos = [(ANA, json!({"contenido": "tarde"}), StatusCode::FORBIDDEN)];
+    rechazos(&app, Method::PATCH, &ruta, &casos).await;
     assert_eq!(
         fila_mensaje(&app, v, &mid).await,
         ("hola editado".to_owned(), true)
@@ -201,9 +156,7 @@ async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
 async fn authors_and_group_admins_delete_and_others_cannot(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Limpieza", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    assert!(s.unirse("bruno", &gid).await);
+    let s = en_sala(&app, &gid, &[("bruno", BRUNO)]).await;
     let b1 = app.enviar(BRUNO, &gid, "de Bruno").await;
     let c1 = app.enviar(CARLA, &gid, "de Carla 1").await;
     let c2 = app.enviar(CARLA, &gid, "de Carla 2").await;
@@ -276,22 +229,13 @@ async fn authors_and_group_admins_delete_and_others_cannot(v: Variante) {
 async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: Variante) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Emojis", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("bruno", &app.base, BRUNO).await;
-    assert!(s.unirse("bruno", &gid).await);
+    let s = en_sala(&app, &gid, &[("bruno", BRUNO)]).await;
     let msg = app.enviar(ANA, &gid, "reacciona").await;
     let ruta = format!("/api/chat/mensajes/{}/reacciones", id(&msg));
-    let reaccionar = |rut: &'static str, emoji: &'static str| {
-        let (app, ruta, msg) = (&app, &ruta, &msg);
+    let alternar = |rut: &'static str, emoji: &'static str| {
+        let (app, msg) = (&app, &msg);
         async move {
-            let (st, b) = pedir(
-                app,
-                Method::POST,
-                ruta,
-                Some(rut),
-                Some(json!({"emoji": emoji})),
-            )
-            .await;
+            let (st, b) = reaccionar(app, msg, rut, emoji).await;
             assert_eq!(st, StatusCode::OK, "{rut} {emoji}: {b}");
             assert_eq!(b["success"], json!(true));
             assert_eq!(b["mensaje_id"], msg["id"]);
@@ -300,7 +244,7 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
     };
     let marca = s.marca("bruno").await;
     assert_eq!(
-        reaccionar(ANA, "👍").await,
+        alternar(ANA, "👍").await,
         json!([{"emoji": "👍", "cantidad": 1, "usuarios": [ANA], "mia": true}])
     );
     let ev = s
@@ -317,11 +261,11 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
         "{ev}"
     );
     assert_eq!(
-        reaccionar(BRUNO, "👍").await,
+        alternar(BRUNO, "👍").await,
         json!([{"emoji": "👍", "cantidad": 2, "usuarios": [ANA, BRUNO], "mia": true}])
     );
     assert_eq!(
-        reaccionar(ANA, "❤️").await,
+        alternar(ANA, "❤️").await,
         json!([
             {"emoji": "👍", "cantidad": 2, "usuarios": [ANA, BRUNO], "mia": true},
             {"emoji": "❤️", "cantidad": 1, "usuarios": [ANA], "mia": true}
@@ -334,8 +278,8 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
         {"emoji": "❤️", "cantidad": 1, "usuarios": [ANA], "mia": true},
         {"emoji": "👍🏽", "cantidad": 1, "usuarios": [ANA], "mia": true}
     ]);
-    reaccionar(ANA, "👍").await;
-    assert_eq!(reaccionar(ANA, "👍🏽").await, ultimas);
+    alternar(ANA, "👍").await;
+    assert_eq!(alternar(ANA, "👍🏽").await, ultimas);
     let ev = s
         .esperar(
             "bruno",
@@ -361,7 +305,7 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
         "mia is the reader's"
     );
 
-    for (rut, body, esperado) in [
+    let casos = [
         (ANA, json!({"emoji": "hola"}), StatusCode::BAD_REQUEST),
         (ANA, json!({"emoji": "a"}), StatusCode::BAD_REQUEST),
         (ANA, json!({"emoji": ""}), StatusCode::BAD_REQUEST),
@@ -374,33 +318,17 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
         (ANA, json!({"emoji": 5}), StatusCode::BAD_REQUEST),
         (ANA, json!({}), StatusCode::BAD_REQUEST),
         (DIEGO, json!({"emoji": "👍"}), StatusCode::FORBIDDEN),
-    ] {
-        let (st, b) = pedir(&app, Method::POST, &ruta, Some(rut), Some(body.clone())).await;
-        assert_eq!(st, esperado, "{rut} {body}: {b}");
-        rechazo(&b);
-    }
-    let (st, _) = pedir(
+    ];
+    rechazos(&app, Method::POST, &ruta, &casos).await;
+    sesion_formato_e_inexistente(
         &app,
         Method::POST,
         &ruta,
-        None,
-        Some(json!({"emoji": "👍"})),
-    )
-    .await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        no_json(&app, Method::POST, &ruta, ANA).await,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
-    let (st, _) = pedir(
-        &app,
-        Method::POST,
         &format!("/api/chat/mensajes/{}/reacciones", inexistente(v)),
-        Some(ANA),
-        Some(json!({"emoji": "👍"})),
+        ANA,
+        json!({"emoji": "👍"}),
     )
     .await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(contar(&app, &filas).await, 3, "refusals store nothing");
     // One of each per user: the same emoji twice by one user is never two rows.
     let sql = format!(
@@ -415,9 +343,7 @@ async fn reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(v: 
 async fn hilo(v: Variante) -> (common::TestApp, Sockets, String, Value, Value, Value) {
     let app = servidor(v).await;
     let (gid, _) = crear_grupo(&app, ANA, "Hilos", &[BRUNO, CARLA]).await;
-    let s = Sockets::iniciar();
-    s.conectar("ana", &app.base, ANA).await;
-    s.conectar("bruno", &app.base, BRUNO).await;
+    let s = conectados(&app, &[("ana", ANA), ("bruno", BRUNO)]).await;
     assert!(s.unirse("ana", &gid).await);
     let original = app.enviar(ANA, &gid, "original").await;
     let cita = json!({"contenido": "original", "usuario_id": ANA, "usuario_nombre": "Ana Pérez"});

@@ -5,7 +5,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante};
+use common::{ANA, BRUNO, CARLA, Variante, en_postgrest};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,13 +18,6 @@ en_ambas_variantes!(
 /// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
 mod postgrest {
     use super::*;
-    use common::{ALMACEN, Almacen};
-
-    async fn en_postgrest<F: std::future::Future<Output = ()>>(f: F) {
-        ALMACEN
-            .scope(Almacen::Postgrest { funciones: true }, f)
-            .await
-    }
 
     #[tokio::test]
     async fn members_are_removed_and_leave_migration() {
@@ -61,35 +54,26 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
     let app = servidor(v).await;
     app.usuario(FEDE, "Fede Mora").await;
     let (gid, _) = crear_grupo(&app, ANA, "Turno noche", &[BRUNO, CARLA, DIEGO]).await;
-    let s = Sockets::iniciar();
-    s.conectar("carla", &app.base, CARLA).await;
-    let quitar = |rut: &str| format!("/api/chat/grupos/{gid}/miembros/{rut}");
+    let s = conectados(&app, &[("carla", CARLA)]).await;
     let (_, p, m) = v.tablas();
     let miembros_bd = format!("SELECT count(*) FROM {p} WHERE conversacion_id::text = '{gid}'");
-    let (st, b) = pedir(&app, Method::DELETE, &quitar(CARLA), Some(BRUNO), None).await;
+    let (st, b) = quitar(&app, &gid, Some(BRUNO), CARLA).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "a non-admin: {b}");
     rechazo(&b);
-    let (st, _) = pedir(&app, Method::DELETE, &quitar(CARLA), Some(FEDE), None).await;
+    let (st, _) = quitar(&app, &gid, Some(FEDE), CARLA).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "a non-member");
-    let (st, _) = pedir(&app, Method::DELETE, &quitar(CARLA), None, None).await;
+    let (st, _) = quitar(&app, &gid, None, CARLA).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
-    let (st, b) = pedir(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/grupos/{gid}/admins/{BRUNO}"),
-        Some(ANA),
-        Some(json!({"es_admin": true})),
-    )
-    .await;
+    let (st, b) = nombrar_admin(&app, &gid, ANA, BRUNO, true).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let (st, b) = pedir(&app, Method::DELETE, &quitar(ANA), Some(BRUNO), None).await;
+    let (st, b) = quitar(&app, &gid, Some(BRUNO), ANA).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "the creator stays: {b}");
     rechazo(&b);
     assert_eq!(contar(&app, &miembros_bd).await, 4);
     let guardados = contar(&app, &format!("SELECT count(*) FROM {m}")).await;
 
     let marca = s.marca("carla").await;
-    let (st, b) = pedir(&app, Method::DELETE, &quitar(CARLA), Some(ANA), None).await;
+    let (st, b) = quitar(&app, &gid, Some(ANA), CARLA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["success"], json!(true));
     assert_eq!(
@@ -107,7 +91,7 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
         marca,
     )
     .await;
-    let (st, b) = pedir(&app, Method::DELETE, &quitar(CARLA), Some(ANA), None).await;
+    let (st, b) = quitar(&app, &gid, Some(ANA), CARLA).await;
     assert!(
         st.is_client_error() && st != StatusCode::UNAUTHORIZED,
         "no longer a member: {st} {b}"
@@ -119,17 +103,16 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
         "one system message"
     );
 
-    let salir = format!("/api/chat/grupos/{gid}/salir");
-    let (st, b) = pedir(&app, Method::POST, &salir, Some(DIEGO), None).await;
+    let (st, b) = salir(&app, &gid, Some(DIEGO)).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["success"], json!(true));
     let (st, _) = app
         .get(&format!("/api/chat/grupos/{gid}"), Some(DIEGO))
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, b) = pedir(&app, Method::POST, &salir, Some(DIEGO), None).await;
+    let (st, b) = salir(&app, &gid, Some(DIEGO)).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{b}");
-    let (st, _) = pedir(&app, Method::POST, &salir, None, None).await;
+    let (st, _) = salir(&app, &gid, None).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let h = historial(&app, ANA, &gid).await;
     assert_eq!(
@@ -143,32 +126,11 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
     // The last admin leaving hands the role to the earliest-joined member left: Carla leaves
     // and comes back, so Bruno joined before her.
     let (g2, _) = crear_grupo(&app, ANA, "Relevo", &[BRUNO, CARLA]).await;
-    let (st, b) = pedir(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/grupos/{g2}/miembros/{CARLA}"),
-        Some(ANA),
-        None,
-    )
-    .await;
+    let (st, b) = quitar(&app, &g2, Some(ANA), CARLA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &format!("/api/chat/grupos/{g2}/miembros"),
-        Some(ANA),
-        Some(json!({"usuario_id": CARLA})),
-    )
-    .await;
+    let (st, b) = agregar(&app, &g2, ANA, CARLA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &format!("/api/chat/grupos/{g2}/salir"),
-        Some(ANA),
-        None,
-    )
-    .await;
+    let (st, b) = salir(&app, &g2, Some(ANA)).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let admins = admins_en_bd(&app, &g2).await;
     assert_eq!(
@@ -191,25 +153,11 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
     // Leaving is `/salir`, not a DELETE of oneself (400, nothing changes); then the other is
     // alone, and admin.
     let antes = Foto::de(&app, v, &g2).await;
-    let (st, b) = pedir(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/grupos/{g2}/miembros/{heredero}"),
-        Some(&heredero),
-        None,
-    )
-    .await;
+    let (st, b) = quitar(&app, &g2, Some(&heredero), &heredero).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
     rechazo(&b);
     assert_eq!(Foto::de(&app, v, &g2).await, antes);
-    let (st, b) = pedir(
-        &app,
-        Method::POST,
-        &format!("/api/chat/grupos/{g2}/salir"),
-        Some(&heredero),
-        None,
-    )
-    .await;
+    let (st, b) = salir(&app, &g2, Some(&heredero)).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(admins_en_bd(&app, &g2).await, [otro.to_owned()]);
     let h = historial(&app, otro, &g2).await;
@@ -230,21 +178,10 @@ async fn a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_even
     let privada = app.conversacion(ANA, CARLA).await;
     let c1 = app.enviar(CARLA, &gid, "antes de salir").await;
     let a1 = app.enviar(ANA, &gid, "de Ana").await;
-    let s = Sockets::iniciar();
-    s.conectar("carla", &app.base, CARLA).await;
-    s.conectar("bruno", &app.base, BRUNO).await;
-    assert!(s.unirse("carla", &gid).await);
+    let s = en_sala(&app, &gid, &[("carla", CARLA), ("bruno", BRUNO)]).await;
     assert!(s.unirse("carla", &privada).await);
-    assert!(s.unirse("bruno", &gid).await);
     let marca = s.marca("carla").await;
-    let (st, b) = pedir(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/grupos/{gid}/miembros/{CARLA}"),
-        Some(ANA),
-        None,
-    )
-    .await;
+    let (st, b) = quitar(&app, &gid, Some(ANA), CARLA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
     s.esperar(
         "carla",
@@ -389,12 +326,7 @@ async fn a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_even
         "mensaje_visto",
         "mensaje_entregado",
     ] {
-        let del_grupo: Vec<Value> = s
-            .recibidos("carla", evento, despues)
-            .await
-            .into_iter()
-            .filter(|d| d["conversacion_id"] == gid.as_str())
-            .collect();
+        let del_grupo = de_la_conversacion(&s, "carla", evento, despues, &gid).await;
         assert!(
             del_grupo.is_empty(),
             "{evento} after the removal: {del_grupo:?}"

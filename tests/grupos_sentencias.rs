@@ -5,7 +5,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, TestApp, Variante};
+use common::{ANA, BRUNO, CARLA, TestApp, Variante, contar_sentencias_en};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -43,11 +43,7 @@ async fn sentencias(
 #[tokio::test]
 async fn every_group_and_message_route_costs_a_constant_number_of_statements() {
     let app = servidor(Variante::Live).await;
-    app.db
-        .client
-        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        .await
-        .unwrap();
+    contar_sentencias_en(&app).await;
     let mut extras = Vec::new();
     for i in 0..10 {
         let rut = format!("900000{i:02}-k");
@@ -76,25 +72,11 @@ async fn every_group_and_message_route_costs_a_constant_number_of_statements() {
             for i in 0..60 {
                 let m = app.enviar(BRUNO, &gid, &format!("relleno {i}")).await;
                 if i % 3 == 0 {
-                    let (st, _) = pedir(
-                        &app,
-                        Method::POST,
-                        &format!("/api/chat/mensajes/{}/reacciones", id(&m)),
-                        Some(CARLA),
-                        Some(json!({"emoji": "👍"})),
-                    )
-                    .await;
+                    let (st, _) = reaccionar(&app, &m, CARLA, "👍").await;
                     assert_eq!(st, StatusCode::OK);
                 }
                 if i % 10 == 0 {
-                    let (st, _) = pedir(
-                        &app,
-                        Method::POST,
-                        &format!("/api/chat/mensajes/{}/fijado", id(&m)),
-                        Some(CARLA),
-                        None,
-                    )
-                    .await;
+                    let (st, _) = fijado(&app, Method::POST, &m, Some(CARLA)).await;
                     assert_eq!(st, StatusCode::OK);
                 }
             }

@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{TestApp, TestDb, Variante};
 
 /// The scenario on the store the harness picks, over a database with `sql/grupos.sql`.
@@ -23,20 +21,9 @@ async fn tres_usuarios() {
         })
         .join("navegador_grupos");
     std::fs::create_dir_all(&salida).unwrap();
-    let resultado = Command::new("node")
-        .args(["navegador_grupos.mjs", &app.base, salida.to_str().unwrap()])
-        .current_dir(common::clientes())
-        .output()
-        .expect("node (scripts/test installs it)");
-    let texto = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&resultado.stdout),
-        String::from_utf8_lossy(&resultado.stderr)
-    );
-    println!("{texto}");
-    assert!(
-        resultado.status.success(),
-        "browser scenario failed:\n{texto}"
+    common::ejecutar(
+        "node",
+        &["navegador_grupos.mjs", &app.base, salida.to_str().unwrap()],
     );
 }
 
@@ -47,10 +34,5 @@ async fn three_users_run_a_group_end_to_end_in_chromium() {
 
 #[tokio::test]
 async fn three_users_run_a_group_end_to_end_in_chromium_on_the_postgrest_store() {
-    common::ALMACEN
-        .scope(
-            common::Almacen::Postgrest { funciones: true },
-            tres_usuarios(),
-        )
-        .await;
+    common::en_postgrest(tres_usuarios()).await;
 }

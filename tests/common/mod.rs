@@ -1037,3 +1037,20 @@ impl Drop for Sockets {
         let _ = self.proceso.start_kill();
     }
 }
+
+/// Runs a scenario on the PostgREST store with the SQL functions (`/rpc`).
+pub async fn en_postgrest<F: std::future::Future<Output = ()>>(escenario: F) {
+    ALMACEN
+        .scope(Almacen::Postgrest { funciones: true }, escenario)
+        .await
+}
+
+/// Makes sure `pg_stat_statements` is available in the test's database (the test server loads
+/// the library; each fresh database needs the extension).
+pub async fn contar_sentencias_en(app: &TestApp) {
+    app.db
+        .client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .await
+        .unwrap();
+}

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::{TestApp, TestDb, Variante, respuesta, segmento};
+use crate::common::{Sockets, TestApp, TestDb, Variante, respuesta, segmento};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -347,4 +347,198 @@ impl Foto {
             participantes,
         }
     }
+}
+
+/// Python-socketio clients connected to `app`, one per `(name, rut)`.
+pub async fn conectados(app: &TestApp, usuarios: &[(&str, &str)]) -> Sockets {
+    let s = Sockets::iniciar();
+    for (nombre, rut) in usuarios {
+        s.conectar(nombre, &app.base, rut).await;
+    }
+    s
+}
+
+/// Same, and every client joins the room of `conversacion`.
+pub async fn en_sala(app: &TestApp, conversacion: &str, usuarios: &[(&str, &str)]) -> Sockets {
+    let s = conectados(app, usuarios).await;
+    for (nombre, _) in usuarios {
+        assert!(s.unirse(nombre, conversacion).await, "{nombre} joins");
+    }
+    s
+}
+
+/// `POST /api/chat/grupos/{id}/miembros` adding `usuario` as `actor`.
+pub async fn agregar(
+    app: &TestApp,
+    grupo: &str,
+    actor: &str,
+    usuario: &str,
+) -> (StatusCode, Value) {
+    pedir(
+        app,
+        Method::POST,
+        &format!("/api/chat/grupos/{grupo}/miembros"),
+        Some(actor),
+        Some(json!({"usuario_id": usuario})),
+    )
+    .await
+}
+
+/// `DELETE /api/chat/grupos/{id}/miembros/{usuario}` as `actor` (no session when `None`).
+pub async fn quitar(
+    app: &TestApp,
+    grupo: &str,
+    actor: Option<&str>,
+    usuario: &str,
+) -> (StatusCode, Value) {
+    let ruta = format!("/api/chat/grupos/{grupo}/miembros/{usuario}");
+    pedir(app, Method::DELETE, &ruta, actor, None).await
+}
+
+/// `POST /api/chat/grupos/{id}/salir` as `actor` (no session when `None`).
+pub async fn salir(app: &TestApp, grupo: &str, actor: Option<&str>) -> (StatusCode, Value) {
+    let ruta = format!("/api/chat/grupos/{grupo}/salir");
+    pedir(app, Method::POST, &ruta, actor, None).await
+}
+
+/// `PUT /api/chat/grupos/{id}/admins/{usuario}` with `{"es_admin": es_admin}` as `actor`.
+pub async fn nombrar_admin(
+    app: &TestApp,
+    grupo: &str,
+    actor: &str,
+    usuario: &str,
+    es_admin: bool,
+) -> (StatusCode, Value) {
+    pedir(
+        app,
+        Method::PUT,
+        &format!("/api/chat/grupos/{grupo}/admins/{usuario}"),
+        Some(actor),
+        Some(json!({"es_admin": es_admin})),
+    )
+    .await
+}
+
+/// Sends each `(rut, body, expected status)` to `ruta` and checks it is refused with that
+/// status and a JSON error.
+pub async fn rechazos(
+    app: &TestApp,
+    metodo: Method,
+    ruta: &str,
+    casos: &[(&str, Value, StatusCode)],
+) {
+    for (rut, body, esperado) in casos {
+        let (st, b) = pedir(app, metodo.clone(), ruta, Some(rut), Some(body.clone())).await;
+        assert_eq!(st, *esperado, "{metodo} {ruta} as {rut} {body} -> {b}");
+        rechazo(&b);
+    }
+}
+
+/// The checks every JSON route of ours passes: `body` to `ruta` without a session is 401, a
+/// `text/plain` body (as `rut`) is 415, and `body` to `inexistente` (the same route on an id
+/// no row has) as `rut` is 404, each a JSON error.
+pub async fn sesion_formato_e_inexistente(
+    app: &TestApp,
+    metodo: Method,
+    ruta: &str,
+    inexistente: &str,
+    rut: &str,
+    body: Value,
+) {
+    let (st, b) = pedir(app, metodo.clone(), ruta, None, Some(body.clone())).await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "{metodo} {ruta} without a session: {b}"
+    );
+    rechazo(&b);
+    assert_eq!(
+        no_json(app, metodo.clone(), ruta, rut).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{metodo} {ruta} with a non-JSON body"
+    );
+    let (st, b) = pedir(app, metodo.clone(), inexistente, Some(rut), Some(body)).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{metodo} {inexistente}: {b}");
+    rechazo(&b);
+}
+
+/// The row of conversation `conversacion` in `rut`'s `GET /api/chat/conversaciones`.
+pub async fn fila_de_lista(app: &TestApp, rut: &str, conversacion: &str) -> Value {
+    let (st, lista) = app.get("/api/chat/conversaciones", Some(rut)).await;
+    assert_eq!(st, StatusCode::OK, "{lista}");
+    lista["conversaciones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == conversacion)
+        .unwrap_or_else(|| panic!("{conversacion} missing from {rut}'s list: {lista}"))
+        .clone()
+}
+
+/// The `evento`s of conversation `conversacion` that socket `socket` got since `desde`.
+pub async fn de_la_conversacion(
+    s: &Sockets,
+    socket: &str,
+    evento: &str,
+    desde: usize,
+    conversacion: &str,
+) -> Vec<Value> {
+    s.recibidos(socket, evento, desde)
+        .await
+        .into_iter()
+        .filter(|d| d["conversacion_id"] == conversacion)
+        .collect()
+}
+
+/// Socket `socket` (user `rut`) acknowledges delivery in `conversacion` up to message `hasta`
+/// with `marcar_entregado`; socket `oyente` in the room hears `mensaje_entregado`.
+pub async fn entregar_por_socket(
+    s: &Sockets,
+    socket: &str,
+    rut: &str,
+    oyente: &str,
+    conversacion: &str,
+    hasta: &Value,
+) {
+    let marca = s.marca(oyente).await;
+    let ack = s
+        .llamar(
+            socket,
+            "marcar_entregado",
+            json!({"conversacion_id": conversacion, "mensaje_id": hasta}),
+        )
+        .await;
+    assert_eq!(ack["success"], json!(true), "{ack}");
+    s.esperar(
+        oyente,
+        "mensaje_entregado",
+        json!({"conversacion_id": conversacion, "usuario_id": rut, "ultimo_id": hasta}),
+        marca,
+    )
+    .await;
+}
+
+/// `POST` (pin) or `DELETE` (unpin) `/api/chat/mensajes/{id}/fijado` of message `m` as `rut`
+/// (no session when `None`).
+pub async fn fijado(
+    app: &TestApp,
+    metodo: Method,
+    m: &Value,
+    rut: Option<&str>,
+) -> (StatusCode, Value) {
+    let ruta = format!("/api/chat/mensajes/{}/fijado", id(m));
+    pedir(app, metodo, &ruta, rut, None).await
+}
+
+/// `POST /api/chat/mensajes/{id}/reacciones` toggling `emoji` on message `m` as `rut`.
+pub async fn reaccionar(app: &TestApp, m: &Value, rut: &str, emoji: &str) -> (StatusCode, Value) {
+    let ruta = format!("/api/chat/mensajes/{}/reacciones", id(m));
+    pedir(
+        app,
+        Method::POST,
+        &ruta,
+        Some(rut),
+        Some(json!({"emoji": emoji})),
+    )
+    .await
 }
