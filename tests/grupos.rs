@@ -10,7 +10,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Variante, en_postgrest};
+use common::{ANA, BRUNO, CARLA, Variante};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -21,26 +21,10 @@ en_ambas_variantes!(
     admins_add_members_once_and_name_other_admins,
 );
 
-/// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
-mod postgrest {
-    use super::*;
-
-    #[tokio::test]
-    async fn groups_are_created_live() {
-        en_postgrest(
-            groups_need_a_name_and_two_others_and_refused_creations_store_nothing(Variante::Live),
-        )
-        .await
-    }
-
-    #[tokio::test]
-    async fn members_are_added_and_admins_named_live() {
-        en_postgrest(admins_add_members_once_and_name_other_admins(
-            Variante::Live,
-        ))
-        .await
-    }
-}
+en_postgrest_tambien!(
+    groups_are_created_live: groups_need_a_name_and_two_others_and_refused_creations_store_nothing(Live),
+    members_are_added_and_admins_named_live: admins_add_members_once_and_name_other_admins(Live),
+);
 
 async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v: Variante) {
     let app = servidor(v).await;
@@ -115,23 +99,14 @@ async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v
         ),
     ];
     for (body, esperado) in casos {
-        let (st, b) = pedir(
-            &app,
-            Method::POST,
-            "/api/chat/grupos",
-            Some(ANA),
-            Some(body.clone()),
-        )
-        .await;
+        let (st, b) = crear(&app, Some(ANA), body.clone()).await;
         assert_eq!(st, esperado, "{body} -> {b}");
         rechazo(&b);
     }
-    let (st, b) = pedir(
+    let (st, b) = crear(
         &app,
-        Method::POST,
-        "/api/chat/grupos",
         None,
-        Some(json!({"nombre": "Equipo", "miembros": [BRUNO, CARLA]})),
+        json!({"nombre": "Equipo", "miembros": [BRUNO, CARLA]}),
     )
     .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED, "{b}");
@@ -146,12 +121,10 @@ async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v
 
     let marca_b = s.marca("bruno").await;
     let marca_c = s.marca("carla").await;
-    let (st, b) = pedir(
+    let (st, b) = crear(
         &app,
-        Method::POST,
-        "/api/chat/grupos",
         Some(ANA),
-        Some(json!({"nombre": "Equipo ñandú", "miembros": [BRUNO, CARLA, BRUNO]})),
+        json!({"nombre": "Equipo ñandú", "miembros": [BRUNO, CARLA, BRUNO]}),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
@@ -233,12 +206,10 @@ async fn groups_need_a_name_and_two_others_and_refused_creations_store_nothing(v
         "Ana Pérez creó el grupo «Equipo ñandú»"
     );
     // A name of exactly 100 characters (not bytes) is fine.
-    let (st, b) = pedir(
+    let (st, b) = crear(
         &app,
-        Method::POST,
-        "/api/chat/grupos",
         Some(BRUNO),
-        Some(json!({"nombre": "ñ".repeat(100), "miembros": [ANA, DIEGO]})),
+        json!({"nombre": "ñ".repeat(100), "miembros": [ANA, DIEGO]}),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
@@ -284,14 +255,7 @@ async fn members_read_a_group_and_only_admins_rename_it(v: Variante) {
     assert!(s.unirse("carla", &gid).await);
     let marca_b = s.marca("bruno").await;
     let marca_c = s.marca("carla").await;
-    let (st, b) = pedir(
-        &app,
-        Method::PATCH,
-        &ruta,
-        Some(ANA),
-        Some(json!({"nombre": "Ventas sur"})),
-    )
-    .await;
+    let (st, b) = renombrar(&app, &gid, ANA, "Ventas sur").await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["grupo"]["nombre"], "Ventas sur");
     assert_eq!(b["grupo"]["soy_admin"], json!(true));
@@ -585,12 +549,10 @@ async fn group_routes_are_rate_limited_per_user_and_bodies_capped() {
     // Bodies past MAX_BODY_BYTES: 413 with a JSON error, nothing stored.
     let (c, _, _) = Variante::Live.tablas();
     let antes = contar(&app, &format!("SELECT count(*) FROM {c}")).await;
-    let (st, b) = pedir(
+    let (st, b) = crear(
         &app,
-        Method::POST,
-        "/api/chat/grupos",
         Some(CARLA),
-        Some(json!({"nombre": "x".repeat(5000), "miembros": [ANA, BRUNO]})),
+        json!({"nombre": "x".repeat(5000), "miembros": [ANA, BRUNO]}),
     )
     .await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{b}");

@@ -8,7 +8,7 @@ mod grupos_comun;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante, arrancar, en_postgrest};
+use common::{ANA, BRUNO, CARLA, Sockets, Variante, arrancar};
 use futures_util::future::join_all;
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
@@ -20,26 +20,10 @@ en_ambas_variantes!(
     a_removal_racing_sends_either_stores_them_before_it_or_refuses_them,
 );
 
-/// The same on the PostgREST store (the membership lock inside `/rpc` functions).
-mod postgrest {
-    use super::*;
-
-    #[tokio::test]
-    async fn twenty_concurrent_adds_live() {
-        en_postgrest(twenty_concurrent_adds_of_one_member_give_one_membership(
-            Variante::Live,
-        ))
-        .await
-    }
-
-    #[tokio::test]
-    async fn a_removal_racing_sends_live() {
-        en_postgrest(
-            a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(Variante::Live),
-        )
-        .await
-    }
-}
+en_postgrest_tambien!(
+    twenty_concurrent_adds_live: twenty_concurrent_adds_of_one_member_give_one_membership(Live),
+    a_removal_racing_sends_live: a_removal_racing_sends_either_stores_them_before_it_or_refuses_them(Live),
+);
 
 async fn twenty_concurrent_adds_of_one_member_give_one_membership(v: Variante) {
     let app = servidor(v).await;
@@ -79,19 +63,10 @@ async fn concurrent_edits_leave_one_of_the_texts_and_each_answer_its_own(v: Vari
     let (gid, _) = crear_grupo(&app, ANA, "Versiones", &[BRUNO, CARLA]).await;
     let s = en_sala(&app, &gid, &[("bruno", BRUNO)]).await;
     let msg = app.enviar(ANA, &gid, "versión inicial").await;
-    let ruta = format!("/api/chat/mensajes/{}", id(&msg));
     let textos: Vec<String> = (0..20).map(|i| format!("versión {i}")).collect();
     let marca = s.marca("bruno").await;
-    let respuestas = join_all(textos.iter().map(|t| {
-        pedir(
-            &app,
-            Method::PATCH,
-            &ruta,
-            Some(ANA),
-            Some(json!({"contenido": t})),
-        )
-    }))
-    .await;
+    let mid = id(&msg);
+    let respuestas = join_all(textos.iter().map(|t| editar(&app, &mid, ANA, t))).await;
     for ((st, b), texto) in respuestas.iter().zip(&textos) {
         assert_eq!(*st, StatusCode::OK, "{b}");
         assert_eq!(
@@ -306,13 +281,7 @@ async fn a_member_removed_through_one_instance_loses_the_room_on_the_other_at_on
     assert_eq!(st, StatusCode::OK, "{b}");
     let mut despues = Vec::new();
     for (socket, marca) in ["carla_b", "carla_a"].into_iter().zip(marcas) {
-        s.esperar(
-            socket,
-            "removido_de_conversacion",
-            json!({"conversacion_id": gid}),
-            marca,
-        )
-        .await;
+        esperar_removido(&s, socket, &gid, marca).await;
         despues.push(s.marca(socket).await);
     }
     // Right after the notice: the group's next message reaches Bruno on B but neither of
@@ -348,14 +317,8 @@ async fn a_member_removed_through_one_instance_loses_the_room_on_the_other_at_on
         !s.unirse("carla_b", &gid).await,
         "unirse_conversacion refused on B"
     );
-    let ack = s
-        .llamar(
-            "carla_b",
-            "mensaje_enviar",
-            json!({"conversacion_id": gid, "contenido": "¿hola?"}),
-        )
-        .await;
-    assert_eq!(ack["success"], json!(false), "{ack}");
+    let datos = json!({"conversacion_id": gid, "contenido": "¿hola?"});
+    ack_rechazado(&s, "carla_b", "mensaje_enviar", datos).await;
     let (_, _, m) = Variante::Live.tablas();
     let sql = format!(
         "SELECT count(*) FROM {m} WHERE conversacion_id::text = '{gid}' AND contenido = '¿hola?'"

@@ -7,7 +7,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Variante, en_postgrest, segmento};
+use common::{ANA, BRUNO, CARLA, Variante, segmento};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,32 +18,11 @@ en_ambas_variantes!(
     groups_count_who_received_and_who_read_each_message,
 );
 
-/// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
-mod postgrest {
-    use super::*;
-
-    #[tokio::test]
-    async fn pins_live() {
-        en_postgrest(pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(Variante::Live))
-            .await
-    }
-
-    #[tokio::test]
-    async fn delivery_states_live() {
-        en_postgrest(
-            one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(Variante::Live),
-        )
-        .await
-    }
-
-    #[tokio::test]
-    async fn group_delivery_states_migration() {
-        en_postgrest(groups_count_who_received_and_who_read_each_message(
-            Variante::Migration,
-        ))
-        .await
-    }
-}
+en_postgrest_tambien!(
+    pins_live: pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(Live),
+    delivery_states_live: one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(Live),
+    group_delivery_states_migration: groups_count_who_received_and_who_read_each_message(Migration),
+);
 
 async fn pins_keep_their_order_drop_deleted_messages_and_stop_at_twenty(v: Variante) {
     let app = servidor(v).await;
@@ -195,21 +174,8 @@ async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v:
     assert_eq!(marcador_entregado(&app, v, &conv, BRUNO).await, marcador);
     assert_eq!(estado(entrega(ANA, &m1).await), "entregado");
 
-    let leer = |m: &Value| {
-        let (app, conv, mid) = (&app, &conv, m["id"].clone());
-        async move {
-            let (st, b) = app
-                .post(
-                    "/api/chat/mensaje/marcar-leido",
-                    Some(BRUNO),
-                    json!({"conversacion_id": conv, "mensaje_id": mid}),
-                )
-                .await;
-            assert_eq!(st, StatusCode::OK, "{b}");
-        }
-    };
     let marca = s.marca("ana").await;
-    leer(&m0).await;
+    leer(&app, BRUNO, &conv, Some(&m0["id"])).await;
     s.esperar(
         "ana",
         "mensaje_visto",
@@ -219,7 +185,7 @@ async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v:
     .await;
     assert_eq!(estado(entrega(ANA, &m0).await), "leido");
     assert_eq!(estado(entrega(ANA, &m1).await), "entregado");
-    leer(&m1).await;
+    leer(&app, BRUNO, &conv, Some(&m1["id"])).await;
     assert_eq!(
         entrega(ANA, &m1).await,
         json!({"estado": "leido", "destinatarios": 1, "entregado_a": [BRUNO], "leido_por": [BRUNO]})
@@ -235,7 +201,7 @@ async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v:
     assert_eq!(segmento(&b["ultimo"]), id(&m2));
     assert_eq!(estado(entrega(ANA, &m2).await), "entregado");
     // Read markers never move back either.
-    leer(&m0).await;
+    leer(&app, BRUNO, &conv, Some(&m0["id"])).await;
     assert_eq!(estado(entrega(ANA, &m1).await), "leido");
     assert_eq!(estado(entrega(ANA, &m2).await), "entregado");
 
@@ -307,27 +273,13 @@ async fn groups_count_who_received_and_who_read_each_message(v: Variante) {
         "{e}"
     );
     assert_eq!(e["destinatarios"], json!(2));
-    let (st, _) = app
-        .post(
-            "/api/chat/mensaje/marcar-leido",
-            Some(BRUNO),
-            json!({"conversacion_id": gid}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK);
+    leer(&app, BRUNO, &gid, None).await;
     let e = entrega().await;
     assert_eq!(e["leido_por"], json!([BRUNO]), "read by 1 of 2: {e}");
     assert_ne!(e["estado"], "leido", "read by 1 of 2 is not read: {e}");
     // Carla reads without ever marking delivered: reading implies delivery.
     let marca = s.marca("ana").await;
-    let (st, _) = app
-        .post(
-            "/api/chat/mensaje/marcar-leido",
-            Some(CARLA),
-            json!({"conversacion_id": gid}),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK);
+    leer(&app, CARLA, &gid, None).await;
     s.esperar(
         "ana",
         "mensaje_visto",

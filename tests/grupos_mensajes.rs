@@ -8,7 +8,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Sockets, Variante, en_postgrest};
+use common::{ANA, BRUNO, CARLA, Sockets, Variante};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -22,28 +22,10 @@ en_ambas_variantes!(
     v2_routes_and_ours_share_one_set_of_reactions_and_pins,
 );
 
-/// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
-mod postgrest {
-    use super::*;
-
-    #[tokio::test]
-    async fn edits_live() {
-        en_postgrest(authors_edit_within_the_window_and_nobody_else_edits(
-            Variante::Live,
-        ))
-        .await
-    }
-
-    #[tokio::test]
-    async fn reactions_migration() {
-        en_postgrest(
-            reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(
-                Variante::Migration,
-            ),
-        )
-        .await
-    }
-}
+en_postgrest_tambien!(
+    edits_live: authors_edit_within_the_window_and_nobody_else_edits(Live),
+    reactions_migration: reactions_toggle_with_counts_several_emoji_and_one_of_each_per_user(Migration),
+);
 
 async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
     let app = servidor_con(v, &[("EDIT_WINDOW_SECONDS", "120")]).await;
@@ -58,14 +40,7 @@ async fn authors_edit_within_the_window_and_nobody_else_edits(v: Variante) {
     // Within the window, also a minute after sending.
     atrasar(&app, v, &mid, 60).await;
     let marca = s.marca("bruno").await;
-    let (st, b) = pedir(
-        &app,
-        Method::PATCH,
-        &ruta,
-        Some(ANA),
-        Some(json!({"contenido": "hola editado"})),
-    )
-    .await;
+    let (st, b) = editar(&app, &mid, ANA, "hola editado").await;
     assert_eq!(st, StatusCode::OK, "{b}");
     assert_eq!(b["success"], json!(true));
     assert_eq!(b["mensaje"]["id"], msg["id"]);
@@ -399,14 +374,8 @@ async fn socket_replies_quote_the_original_in_the_same_conversation_only(v: Vari
     let total = format!("SELECT count(*) FROM {m}");
     let guardados = contar(&app, &total).await;
     for reply_to in [ajeno["id"].clone(), json!(inexistente(v))] {
-        let ack = s
-            .llamar(
-                "bruno",
-                "mensaje_enviar",
-                json!({"conversacion_id": gid, "contenido": "cruzada", "reply_to": reply_to}),
-            )
-            .await;
-        assert_eq!(ack["success"], json!(false), "{reply_to}: {ack}");
+        let datos = json!({"conversacion_id": gid, "contenido": "cruzada", "reply_to": reply_to});
+        ack_rechazado(&s, "bruno", "mensaje_enviar", datos).await;
     }
     assert_eq!(contar(&app, &total).await, guardados);
 }

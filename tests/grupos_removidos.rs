@@ -5,7 +5,7 @@
 mod common;
 mod grupos_comun;
 
-use common::{ANA, BRUNO, CARLA, Variante, en_postgrest};
+use common::{ANA, BRUNO, CARLA, Variante};
 use grupos_comun::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -15,40 +15,11 @@ en_ambas_variantes!(
     a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_events,
 );
 
-/// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
-mod postgrest {
-    use super::*;
-
-    #[tokio::test]
-    async fn members_are_removed_and_leave_migration() {
-        en_postgrest(
-            admins_remove_members_members_leave_and_the_last_admin_hands_the_role_on(
-                Variante::Migration,
-            ),
-        )
-        .await
-    }
-
-    #[tokio::test]
-    async fn a_removed_member_is_refused_everywhere_live() {
-        en_postgrest(
-            a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_events(
-                Variante::Live,
-            ),
-        )
-        .await
-    }
-
-    #[tokio::test]
-    async fn a_removed_member_is_refused_everywhere_migration() {
-        en_postgrest(
-            a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_events(
-                Variante::Migration,
-            ),
-        )
-        .await
-    }
-}
+en_postgrest_tambien!(
+    members_are_removed_and_leave_migration: admins_remove_members_members_leave_and_the_last_admin_hands_the_role_on(Migration),
+    a_removed_member_is_refused_everywhere_live: a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_events(Live),
+    a_removed_member_is_refused_everywhere_migration: a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_events(Migration),
+);
 
 async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_on(v: Variante) {
     let app = servidor(v).await;
@@ -84,13 +55,7 @@ async fn admins_remove_members_members_leave_and_the_last_admin_hands_the_role_o
             (DIEGO.into(), false)
         ]
     );
-    s.esperar(
-        "carla",
-        "removido_de_conversacion",
-        json!({"conversacion_id": gid}),
-        marca,
-    )
-    .await;
+    esperar_removido(&s, "carla", &gid, marca).await;
     let (st, b) = quitar(&app, &gid, Some(ANA), CARLA).await;
     assert!(
         st.is_client_error() && st != StatusCode::UNAUTHORIZED,
@@ -183,13 +148,7 @@ async fn a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_even
     let marca = s.marca("carla").await;
     let (st, b) = quitar(&app, &gid, Some(ANA), CARLA).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    s.esperar(
-        "carla",
-        "removido_de_conversacion",
-        json!({"conversacion_id": gid}),
-        marca,
-    )
-    .await;
+    esperar_removido(&s, "carla", &gid, marca).await;
     let despues = s.marca("carla").await;
 
     let (_, _, m) = v.tablas();
@@ -260,22 +219,10 @@ async fn a_removed_member_is_refused_everywhere_and_stops_getting_the_rooms_even
         let (st, b) = pedir(&app, metodo.clone(), &ruta, Some(CARLA), body).await;
         assert_eq!(st, StatusCode::FORBIDDEN, "{metodo} {ruta}: {b}");
     }
-    let ack = s
-        .llamar(
-            "carla",
-            "mensaje_enviar",
-            json!({"conversacion_id": gid, "contenido": "por socket"}),
-        )
-        .await;
-    assert_eq!(ack["success"], json!(false), "{ack}");
-    let ack = s
-        .llamar(
-            "carla",
-            "marcar_entregado",
-            json!({"conversacion_id": gid, "mensaje_id": a1["id"]}),
-        )
-        .await;
-    assert_eq!(ack["success"], json!(false), "{ack}");
+    let datos = json!({"conversacion_id": gid, "contenido": "por socket"});
+    ack_rechazado(&s, "carla", "mensaje_enviar", datos).await;
+    let datos = json!({"conversacion_id": gid, "mensaje_id": a1["id"]});
+    ack_rechazado(&s, "carla", "marcar_entregado", datos).await;
     assert!(
         !s.unirse("carla", &gid).await,
         "unirse_conversacion is refused"

@@ -14,13 +14,7 @@ use common::{TestApp, TestDb, Variante};
 async fn tres_usuarios() {
     let db = TestDb::completa(Variante::Live).await;
     let app = TestApp::sobre(db, Variante::Live, &[]).await;
-    let salida = std::env::var("TEST_OUTPUT")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-output")
-        })
-        .join("navegador_grupos");
-    std::fs::create_dir_all(&salida).unwrap();
+    let salida = common::carpeta_de_salida("navegador_grupos");
     common::ejecutar(
         "node",
         &["navegador_grupos.mjs", &app.base, salida.to_str().unwrap()],

@@ -1054,3 +1054,30 @@ pub async fn contar_sentencias_en(app: &TestApp) {
         .await
         .unwrap();
 }
+
+/// Declares module `postgrest` with one test per `test_name: scenario(Variant)`, running that
+/// `async fn scenario(v: Variante)` of the calling file on the PostgREST store (SQL functions).
+#[macro_export]
+macro_rules! en_postgrest_tambien {
+    ($($nombre:ident: $escenario:ident($variante:ident)),* $(,)?) => {
+        /// The same scenarios on the PostgREST store (the SQL functions through `/rpc`).
+        mod postgrest {
+            $( #[tokio::test] async fn $nombre() {
+                $crate::common::en_postgrest(super::$escenario($crate::common::Variante::$variante))
+                    .await
+            } )*
+        }
+    };
+}
+
+/// The folder `$TEST_OUTPUT/<nombre>` (default `target/test-output/<nombre>`) for a test's
+/// screenshots, created if missing.
+pub fn carpeta_de_salida(nombre: &str) -> std::path::PathBuf {
+    let raiz = std::env::var_os("TEST_OUTPUT").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-output"),
+        std::path::PathBuf::from,
+    );
+    let carpeta = raiz.join(nombre);
+    std::fs::create_dir_all(&carpeta).unwrap();
+    carpeta
+}

@@ -76,6 +76,11 @@ pub async fn contar(app: &TestApp, sql: &str) -> i64 {
     app.contar(sql).await
 }
 
+/// `POST /api/chat/grupos` with `body` as `rut` (no session when `None`).
+pub async fn crear(app: &TestApp, rut: Option<&str>, body: Value) -> (StatusCode, Value) {
+    pedir(app, Method::POST, "/api/chat/grupos", rut, Some(body)).await
+}
+
 /// Creates a group as `creador`; its id and `G`.
 pub async fn crear_grupo(
     app: &TestApp,
@@ -83,12 +88,10 @@ pub async fn crear_grupo(
     nombre: &str,
     miembros: &[&str],
 ) -> (String, Value) {
-    let (st, b) = pedir(
+    let (st, b) = crear(
         app,
-        Method::POST,
-        "/api/chat/grupos",
         Some(creador),
-        Some(json!({"nombre": nombre, "miembros": miembros})),
+        json!({"nombre": nombre, "miembros": miembros}),
     )
     .await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
@@ -539,6 +542,73 @@ pub async fn reaccionar(app: &TestApp, m: &Value, rut: &str, emoji: &str) -> (St
         &ruta,
         Some(rut),
         Some(json!({"emoji": emoji})),
+    )
+    .await
+}
+
+/// Waits until socket `socket` hears `removido_de_conversacion` for `conversacion` (since
+/// `desde`).
+pub async fn esperar_removido(s: &Sockets, socket: &str, conversacion: &str, desde: usize) {
+    s.esperar(
+        socket,
+        "removido_de_conversacion",
+        json!({"conversacion_id": conversacion}),
+        desde,
+    )
+    .await;
+}
+
+/// Calls `evento` with `datos` on socket `socket` and checks the ack is a refusal.
+pub async fn ack_rechazado(s: &Sockets, socket: &str, evento: &str, datos: Value) -> Value {
+    let ack = s.llamar(socket, evento, datos.clone()).await;
+    assert_eq!(
+        ack["success"],
+        json!(false),
+        "{socket} {evento} {datos}: {ack}"
+    );
+    ack
+}
+
+/// `POST /api/chat/mensaje/marcar-leido` as `rut` in `conversacion`, up to message `hasta`
+/// (the newest when `None`); must answer 200.
+pub async fn leer(app: &TestApp, rut: &str, conversacion: &str, hasta: Option<&Value>) {
+    let mut body = json!({"conversacion_id": conversacion});
+    if let Some(mid) = hasta {
+        body["mensaje_id"] = mid.clone();
+    }
+    let (st, b) = app
+        .post("/api/chat/mensaje/marcar-leido", Some(rut), body)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+}
+
+/// `PATCH /api/chat/grupos/{id}` renaming group `grupo` to `nombre` as `rut`.
+pub async fn renombrar(app: &TestApp, grupo: &str, rut: &str, nombre: &str) -> (StatusCode, Value) {
+    let ruta = format!("/api/chat/grupos/{grupo}");
+    pedir(
+        app,
+        Method::PATCH,
+        &ruta,
+        Some(rut),
+        Some(json!({"nombre": nombre})),
+    )
+    .await
+}
+
+/// `PATCH /api/chat/mensajes/{id}` editing message `mensaje` (its id as text) as `rut`.
+pub async fn editar(
+    app: &TestApp,
+    mensaje: &str,
+    rut: &str,
+    contenido: &str,
+) -> (StatusCode, Value) {
+    let ruta = format!("/api/chat/mensajes/{mensaje}");
+    pedir(
+        app,
+        Method::PATCH,
+        &ruta,
+        Some(rut),
+        Some(json!({"contenido": contenido})),
     )
     .await
 }
