@@ -174,15 +174,7 @@ async fn one_to_one_messages_go_from_sent_to_delivered_to_read_and_never_back(v:
     assert_eq!(marcador_entregado(&app, v, &conv, BRUNO).await, marcador);
     assert_eq!(estado(entrega(ANA, &m1).await), "entregado");
 
-    let marca = s.marca("ana").await;
-    leer(&app, BRUNO, &conv, Some(&m0["id"])).await;
-    s.esperar(
-        "ana",
-        "mensaje_visto",
-        json!({"conversacion_id": conv, "usuario_id": BRUNO}),
-        marca,
-    )
-    .await;
+    leer_y_oir(&app, &s, "ana", BRUNO, &conv, Some(&m0["id"])).await;
     assert_eq!(estado(entrega(ANA, &m0).await), "leido");
     assert_eq!(estado(entrega(ANA, &m1).await), "entregado");
     leer(&app, BRUNO, &conv, Some(&m1["id"])).await;
@@ -278,15 +270,7 @@ async fn groups_count_who_received_and_who_read_each_message(v: Variante) {
     assert_eq!(e["leido_por"], json!([BRUNO]), "read by 1 of 2: {e}");
     assert_ne!(e["estado"], "leido", "read by 1 of 2 is not read: {e}");
     // Carla reads without ever marking delivered: reading implies delivery.
-    let marca = s.marca("ana").await;
-    leer(&app, CARLA, &gid, None).await;
-    s.esperar(
-        "ana",
-        "mensaje_visto",
-        json!({"conversacion_id": gid, "usuario_id": CARLA}),
-        marca,
-    )
-    .await;
+    leer_y_oir(&app, &s, "ana", CARLA, &gid, None).await;
     let e = entrega().await;
     assert_eq!(e["estado"], "leido", "{e}");
     assert_eq!(e["destinatarios"], json!(2));

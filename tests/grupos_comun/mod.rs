@@ -612,3 +612,23 @@ pub async fn editar(
     )
     .await
 }
+
+/// [`leer`] as `rut`, then socket `oyente` in the room hears `mensaje_visto` from `rut`.
+pub async fn leer_y_oir(
+    app: &TestApp,
+    s: &Sockets,
+    oyente: &str,
+    rut: &str,
+    conversacion: &str,
+    hasta: Option<&Value>,
+) {
+    let marca = s.marca(oyente).await;
+    leer(app, rut, conversacion, hasta).await;
+    s.esperar(
+        oyente,
+        "mensaje_visto",
+        json!({"conversacion_id": conversacion, "usuario_id": rut}),
+        marca,
+    )
+    .await;
+}
