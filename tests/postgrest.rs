@@ -637,7 +637,7 @@ fn estado<'a>(informe: &'a Value, nombre: &str) -> (&'a str, &'a Value) {
 
 #[tokio::test]
 async fn doctor_checks_a_supabase_project_through_postgrest() {
-    // Complete: both variants, with the functions, the v2 delta, search and attachments.
+    // Complete: both variants, with the functions, the v2 delta, search, attachments and groups.
     for (v, tipos) in [
         (
             Variante::Live,
@@ -648,7 +648,11 @@ async fn doctor_checks_a_supabase_project_through_postgrest() {
             "conversations uuid, messages uuid; read marker holds a timestamp",
         ),
     ] {
-        let db = TestDb::con_extras(v, &["v2_delta.sql", "busqueda.sql", "adjuntos.sql"]).await;
+        let db = TestDb::con_extras(
+            v,
+            &["v2_delta.sql", "busqueda.sql", "adjuntos.sql", "grupos.sql"],
+        )
+        .await;
         let pg = Postgrest::iniciar(&db, true, None).await;
         let (codigo, informe) = doctor(&pg.url, &pg.clave);
         assert_eq!(codigo, 0, "{v:?}: {informe:#}");

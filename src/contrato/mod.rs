@@ -274,7 +274,7 @@ mod tests {
             r#""nombre_completo":"Usuario","rol":"vendedor"}],"#,
             r#""ultima_actualizacion":"2026-01-01T00:00:01+00:00","ultimo_mensaje":{"#,
             r#""contenido":"hola \"tú\" <b>\n","editado":false,"#,
-            r#""fecha_envio":"2026-01-02T03:04:05.123456+00:00","id":42,"usuario_id":"1-9"},"#,
+            r#""fecha_envio":"2026-01-02T03:04:05.123456+00:00","id":42,"tipo":"texto","usuario_id":"1-9"},"#,
             r#""ultimo_mensaje_timestamp":"2026-01-02T03:04:05.123456+00:00"},"#,
             r#"{"es_grupal":false,"fecha_creacion":"2026-01-01T00:00:00+00:00","id":"7","#,
             r#""mensajes_no_leidos":3,"no_leidos":3,"nombre":null,"participantes":[{"#,

@@ -210,7 +210,7 @@ impl ChatService {
     }
 
     /// Who received and read the actor's own messages among `mensajes` (system messages
-    /// excepted); no statement when there are none.
+    /// excepted): one statement.
     async fn entregas_propias(
         &self,
         g: &Grupos<'_>,

@@ -32,6 +32,8 @@ pub struct Tablas {
     /// Several reactions per user (optional, `sql/grupos.sql`); where it exists, reactions are
     /// read from it.
     pub reacciones_emoji: &'static str,
+    /// Several pins per conversation (optional, `sql/grupos.sql`).
+    pub fijados: &'static str,
 }
 
 impl Tablas {
@@ -46,6 +48,7 @@ impl Tablas {
                 reacciones: "chat_reacciones",
                 adjuntos: "chat_adjuntos",
                 reacciones_emoji: "chat_reacciones_emoji",
+                fijados: "chat_fijados",
             },
             TableVariant::ChatSuffix => Tablas {
                 conversaciones: "conversaciones_chat",
@@ -54,6 +57,7 @@ impl Tablas {
                 reacciones: "reacciones_chat",
                 adjuntos: "adjuntos_chat",
                 reacciones_emoji: "reacciones_emoji_chat",
+                fijados: "fijados_chat",
             },
         }
     }

@@ -304,6 +304,7 @@ impl PostgresStore {
                     t.reacciones,
                     t.adjuntos,
                     t.reacciones_emoji,
+                    t.fijados,
                 ]
             })
             .chain(["usuarios"])
@@ -564,8 +565,8 @@ struct Esquema {
     unaccent: bool,
     /// The search index exists (sql/busqueda_indice.sql).
     indice_busqueda: bool,
-    /// sql/grupos.sql is applied (its columns, its reactions table and its functions); then
-    /// `tablas.reacciones` names its reactions table.
+    /// sql/grupos.sql is applied (its columns, its reactions and pins tables and its
+    /// functions); then `tablas.reacciones` names its reactions table.
     grupos: bool,
 }
 
@@ -630,6 +631,7 @@ impl Esquema {
         };
         let marca = &part["ultimo_mensaje_leido"];
         let grupos = columnas.get(tablas.reacciones_emoji).is_some()
+            && columnas.get(tablas.fijados).is_some()
             && part.contains_key("es_admin")
             && part.contains_key("ultimo_mensaje_entregado")
             && msg.contains_key("tipo");
@@ -1178,9 +1180,26 @@ impl Consultas {
             format!("DELETE FROM {msg} WHERE id = $1::text::{mid}")
         };
         let mut eliminar = format!("WITH borrado AS ({borrar} RETURNING id, conversacion_id)");
-        if c.contains("mensaje_fijado_id") {
+        let fij = e.tablas.fijados;
+        if e.grupos {
             eliminar.push_str(&format!(
-                ", sin_fijar AS (UPDATE {conv} c SET mensaje_fijado_id = NULL FROM borrado b \
+                ", sin_pines AS (DELETE FROM {fij} f USING borrado b WHERE f.mensaje_id = b.id)"
+            ));
+        }
+        if c.contains("mensaje_fijado_id") {
+            // v2's one pin: the newest pin left (sql/grupos.sql), else none.
+            let siguiente = if e.grupos {
+                format!(
+                    "(SELECT f.mensaje_id FROM {fij} f JOIN {msg} m ON m.id = f.mensaje_id \
+                       WHERE f.conversacion_id = b.conversacion_id AND f.mensaje_id <> b.id AND NOT {} \
+                       ORDER BY f.fecha_creacion DESC, f.id DESC LIMIT 1)",
+                    eliminado("m")
+                )
+            } else {
+                "NULL".to_owned()
+            };
+            eliminar.push_str(&format!(
+                ", sin_fijar AS (UPDATE {conv} c SET mensaje_fijado_id = {siguiente} FROM borrado b \
                    WHERE c.id = b.conversacion_id AND c.mensaje_fijado_id = b.id)"
             ));
         }
