@@ -198,6 +198,22 @@ BEGIN
 
     -- Pieces that contain other placeholders come before those (replacement is in this order).
     relleno := ARRAY[
+        -- The variables of every membership change ({cabecera} and {sistema} set them).
+        ['{variables_cambio}', 'v_conv {cid} := {conv_id};
+    v_autor text := p_actor;
+    v_grupal boolean;
+    v_creador text;
+    v_admin boolean;
+    v_actor text;
+    v_nombre text;
+    v_texto text;
+    v_mid {mid};
+    v_fecha {fecha};
+    v_mensaje jsonb;'],
+        -- Admins only.
+        ['{solo_admin}', 'IF NOT v_admin THEN
+        RETURN jsonb_build_object(''error'', ''no_admin'');
+    END IF;'],
         -- Stores the system message v_texto of v_autor in v_conv (v_mid, v_fecha, v_mensaje)
         -- and keeps the conversation's last-message columns current.
         ['{sistema}', 'INSERT INTO {s}.{msg} AS m (conversacion_id, usuario_id, contenido, fecha_envio, tipo{cols_extra})
@@ -336,21 +352,10 @@ $f$
 CREATE OR REPLACE FUNCTION {s}.weigence_grupo_renombrar(p_conv text, p_actor text, p_nombre text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
 DECLARE
-    v_conv {cid} := {conv_id};
-    v_autor text := p_actor;
-    v_grupal boolean;
-    v_creador text;
-    v_admin boolean;
-    v_actor text;
-    v_texto text;
-    v_mid {mid};
-    v_fecha {fecha};
-    v_mensaje jsonb;
+    {variables_cambio}
 BEGIN
     {cabecera}
-    IF NOT v_admin THEN
-        RETURN jsonb_build_object('error', 'no_admin');
-    END IF;
+    {solo_admin}
     UPDATE {s}.{conv} c SET nombre = p_nombre WHERE c.id = v_conv;
     v_texto := format('%s cambió el nombre del grupo a «%s»', v_actor, p_nombre);
     {sistema}
@@ -363,23 +368,11 @@ $f$
 CREATE OR REPLACE FUNCTION {s}.weigence_grupo_agregar(p_conv text, p_actor text, p_usuario text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
 DECLARE
-    v_conv {cid} := {conv_id};
-    v_autor text := p_actor;
-    v_grupal boolean;
-    v_creador text;
-    v_admin boolean;
-    v_actor text;
-    v_nombre text;
+    {variables_cambio}
     v_marca {marca};
-    v_texto text;
-    v_mid {mid};
-    v_fecha {fecha};
-    v_mensaje jsonb;
 BEGIN
     {cabecera}
-    IF NOT v_admin THEN
-        RETURN jsonb_build_object('error', 'no_admin');
-    END IF;
+    {solo_admin}
     SELECT {usuario_nombre} INTO v_nombre FROM {s}.usuarios u WHERE u.rut_usuario = p_usuario;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('error', 'usuario_no_encontrado', 'usuario', p_usuario);
@@ -403,18 +396,8 @@ $f$
 CREATE OR REPLACE FUNCTION {s}.weigence_grupo_quitar(p_conv text, p_actor text, p_usuario text)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
 DECLARE
-    v_conv {cid} := {conv_id};
-    v_autor text := p_actor;
-    v_grupal boolean;
-    v_creador text;
-    v_admin boolean;
-    v_actor text;
-    v_nombre text;
+    {variables_cambio}
     v_nuevo_admin text;
-    v_texto text;
-    v_mid {mid};
-    v_fecha {fecha};
-    v_mensaje jsonb;
 BEGIN
     {cabecera}
     IF p_usuario IS DISTINCT FROM p_actor THEN
@@ -449,25 +432,13 @@ $f$
 CREATE OR REPLACE FUNCTION {s}.weigence_grupo_admin(p_conv text, p_actor text, p_usuario text, p_admin boolean)
 RETURNS jsonb LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $cuerpo$
 DECLARE
-    v_conv {cid} := {conv_id};
-    v_autor text := p_actor;
-    v_grupal boolean;
-    v_creador text;
-    v_admin boolean;
-    v_actor text;
-    v_nombre text;
-    v_texto text;
-    v_mid {mid};
-    v_fecha {fecha};
-    v_mensaje jsonb;
+    {variables_cambio}
 BEGIN
     IF p_admin IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'p_admin must not be null';
     END IF;
     {cabecera}
-    IF NOT v_admin THEN
-        RETURN jsonb_build_object('error', 'no_admin');
-    END IF;
+    {solo_admin}
     IF NOT EXISTS (SELECT 1 FROM {s}.{part} p WHERE p.conversacion_id = v_conv AND p.usuario_id = p_usuario) THEN
         RETURN jsonb_build_object('error', 'no_miembro');
     END IF;
