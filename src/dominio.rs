@@ -229,19 +229,9 @@ pub struct Grupo {
 }
 
 impl Grupo {
-    /// Whether `rut` is a member.
-    pub fn es_miembro(&self, rut: &str) -> bool {
-        self.miembros.iter().any(|m| m.rut == rut)
-    }
-
     /// Whether `rut` is an admin member.
     pub fn es_admin(&self, rut: &str) -> bool {
         self.miembros.iter().any(|m| m.rut == rut && m.es_admin)
-    }
-
-    /// The members' ruts.
-    pub fn ruts(&self) -> Vec<String> {
-        self.miembros.iter().map(|m| m.rut.clone()).collect()
     }
 }
 

@@ -12,7 +12,7 @@ use crate::store::grupos::{self, CambioGrupo, Grupos, ModoReaccion, Rechazo};
 /// Longest group name, in characters (the column is varchar(100)).
 const MAX_NOMBRE: usize = 100;
 /// Most members a group is created with (the creator excluded).
-pub const MAX_MIEMBROS: usize = 50;
+const MAX_MIEMBROS: usize = 50;
 
 /// A conversation's history as our page shows it.
 #[derive(Clone, Debug)]
@@ -30,11 +30,21 @@ pub struct Historial {
 impl ChatService {
     /// The calls of `sql/grupos.sql`, or 503 naming it when it is not applied.
     pub(super) async fn grupos(&self) -> Resultado<(Grupos<'_>, IdKinds)> {
+        let kinds = self.store.id_kinds().await?;
+        match self.grupos_si_hay().await? {
+            Some(g) => Ok((g, kinds)),
+            None => Err(ErrorChat::FaltaEsquema(grupos::ARCHIVO)),
+        }
+    }
+
+    /// The calls of `sql/grupos.sql` when it is applied (the v2 routes and the delete use them
+    /// then, and their older path otherwise).
+    pub(super) async fn grupos_si_hay(&self) -> Resultado<Option<Grupos<'_>>> {
         if !self.store.grupos().await? {
-            return Err(ErrorChat::FaltaEsquema(grupos::ARCHIVO));
+            return Ok(None);
         }
         let kinds = self.store.id_kinds().await?;
-        Ok((Grupos::new(self.store.as_ref(), kinds), kinds))
+        Ok(Some(Grupos::new(self.store.as_ref(), kinds)))
     }
 
     /// Creates a group named `nombre` with the actor (its admin) and `miembros` (at least two
@@ -356,10 +366,9 @@ impl ChatService {
 
     /// Whether the actor is an admin of the message's group (a delete of another's message).
     pub(super) async fn es_admin_de(&self, actor: &Actor, conversacion: &Id) -> Resultado<bool> {
-        if !self.store.grupos().await? {
+        let Some(g) = self.grupos_si_hay().await? else {
             return Ok(false);
-        }
-        let (g, _) = self.grupos().await?;
+        };
         Ok(g.grupo(conversacion, &actor.rut)
             .await?
             .is_ok_and(|grupo| grupo.es_grupal && grupo.es_admin(&actor.rut)))

@@ -77,10 +77,9 @@ impl ChatService {
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SinAcceso)
             .await?;
-        let reacciones = if self.store.grupos().await? {
+        let reacciones = if let Some(g) = self.grupos_si_hay().await? {
             // Reactions live in sql/grupos.sql's table: the v2 rule (one per user) is its
             // replace mode.
-            let (g, _) = self.grupos().await?;
             let modo = match emoji {
                 Some(_) => ModoReaccion::Reemplazar,
                 None => ModoReaccion::Quitar,
@@ -114,8 +113,7 @@ impl ChatService {
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SinAcceso)
             .await?;
-        if self.store.grupos().await? {
-            let (g, _) = self.grupos().await?;
+        if let Some(g) = self.grupos_si_hay().await? {
             self.cambiar_fijado(&g, &mensaje.id, actor, true).await?;
             return Ok(());
         }
@@ -133,8 +131,7 @@ impl ChatService {
         let mensaje = self
             .mensaje_visible(actor, id, ErrorChat::SinAcceso)
             .await?;
-        if self.store.grupos().await? {
-            let (g, _) = self.grupos().await?;
+        if let Some(g) = self.grupos_si_hay().await? {
             self.cambiar_fijado(&g, &mensaje.id, actor, false).await?;
             return Ok(());
         }
