@@ -491,6 +491,17 @@ pub struct EntregadoRespuesta {
     pub success: bool,
 }
 
+impl EntregadoRespuesta {
+    /// The answer (REST, and the `marcar_entregado` ack) for a marker that moved to `marca`,
+    /// or did not move (`None`).
+    pub fn de(marca: Option<&Id>) -> Self {
+        EntregadoRespuesta {
+            success: true,
+            ultimo: Nulable(marca.map(Id::to_json)),
+        }
+    }
+}
+
 /// `reacciones_actualizadas`: a message's reactions after a change.
 #[derive(Serialize, Debug)]
 pub struct ReaccionesEvento {
@@ -575,6 +586,13 @@ pub struct GrupoEvento {
     pub grupo: GrupoJson,
 }
 
+/// `removido_de_conversacion`: the user is no longer a member of the conversation.
+#[derive(Serialize, Debug)]
+pub struct RemovidoEvento {
+    /// The conversation.
+    pub conversacion_id: String,
+}
+
 impl GrupoEvento {
     /// The event for a changed group.
     pub fn de(g: &Grupo) -> Self {
@@ -588,6 +606,27 @@ impl GrupoEvento {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contrato::v1::MarcaEvento;
+    use crate::dominio::IdKind;
+    use serde_json::json;
+
+    #[test]
+    fn marker_answers_and_events_carry_ids_with_their_column_type() {
+        let conv = Id::parse("7", IdKind::Integer).unwrap();
+        let ultimo = Id::parse("42", IdKind::Integer).unwrap();
+        assert_eq!(
+            serde_json::to_value(EntregadoRespuesta::de(Some(&ultimo))).unwrap(),
+            json!({"success": true, "ultimo": 42})
+        );
+        assert_eq!(
+            serde_json::to_value(EntregadoRespuesta::de(None)).unwrap(),
+            json!({"success": true, "ultimo": null})
+        );
+        assert_eq!(
+            serde_json::to_value(MarcaEvento::de(&conv, "1-9", &ultimo)).unwrap(),
+            json!({"conversacion_id": "7", "usuario_id": "1-9", "ultimo_id": 42})
+        );
+    }
 
     #[test]
     fn excerpts_split_into_marked_pieces() {

@@ -347,6 +347,29 @@ pub struct MarcarLeidoBody {
     pub mensaje_id: Option<Value>,
 }
 
+/// `mensaje_visto` (and our `mensaje_entregado`): a user's read (delivered) marker in a
+/// conversation moved forward to `ultimo_id`.
+#[derive(Serialize, Debug)]
+pub struct MarcaEvento {
+    /// The conversation.
+    pub conversacion_id: String,
+    /// Whose marker moved.
+    pub usuario_id: String,
+    /// The newest message the marker covers.
+    pub ultimo_id: Value,
+}
+
+impl MarcaEvento {
+    /// The event for `usuario`'s marker in `conversacion` moved to `ultimo`.
+    pub fn de(conversacion: &Id, usuario: &str, ultimo: &Id) -> Self {
+        MarcaEvento {
+            conversacion_id: conversacion.to_string(),
+            usuario_id: usuario.to_owned(),
+            ultimo_id: ultimo.to_json(),
+        }
+    }
+}
+
 /// `GET /api/usuarios/conectados` answer.
 #[derive(Object, Serialize, Debug)]
 pub struct Conectados {

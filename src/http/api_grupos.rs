@@ -10,7 +10,6 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::api::{Api, Directo, Etiqueta, Ok200};
 use super::sesion::{Ambas, Autenticado};
 use crate::contrato::Exito;
-use crate::contrato::Nulable;
 use crate::contrato::propia::*;
 
 /// `POST /api/chat/grupos` answers.
@@ -195,10 +194,7 @@ impl GruposApi {
             .servicio
             .marcar_entregado(&yo.actor, Some(&conversacion), body.mensaje_id.as_ref())
             .await?;
-        Ok(Ok200::Ok(Directo(EntregadoRespuesta {
-            success: true,
-            ultimo: Nulable(marca.map(|m| m.to_json())),
-        })))
+        Ok(Ok200::Ok(Directo(EntregadoRespuesta::de(marca.as_ref()))))
     }
 }
 

@@ -13,6 +13,7 @@ use socketioxide_core::adapter::DefinedAdapter;
 use tracing::Instrument;
 
 use super::{Contexto, difundir, sala_usuario};
+use crate::contrato::propia::EntregadoRespuesta;
 use crate::contrato::v1::MensajeJson;
 use crate::operacion::metricas::{self, EVENTOS, HANDSHAKES, LATENCIA_ACK, LIMITES, MENSAJES};
 use crate::operacion::{V1, span_socket};
@@ -286,17 +287,15 @@ async fn entregado<A: Adapter>(
         .as_ref()
         .and_then(Value::as_object)
         .and_then(|o| o.get("mensaje_id"));
-    let respuesta = match ctx
+    let enviado = match ctx
         .servicio
         .marcar_entregado(actor, conversacion(&datos), mensaje)
         .await
     {
-        Ok((_, marca)) => {
-            json!({"success": true, "ultimo": marca.map(|m| m.to_json())})
-        }
-        Err(e) => json!({"success": false, "error": e.to_string()}),
+        Ok((_, marca)) => ack.send(&EntregadoRespuesta::de(marca.as_ref())),
+        Err(e) => ack.send(&json!({"success": false, "error": e.to_string()})),
     };
-    if let Err(e) = ack.send(&respuesta) {
+    if let Err(e) = enviado {
         tracing::debug!(error = %e, "no se pudo enviar el ack");
     }
 }

@@ -19,8 +19,10 @@ use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::errors::{BroadcastError, SocketError};
 
 use crate::config::Generaciones;
-use crate::contrato::propia::{FijadosEvento, GrupoEvento, MensajeEditadoEvento, ReaccionesEvento};
-use crate::contrato::v1::{ConversacionJson, MensajeBase};
+use crate::contrato::propia::{
+    FijadosEvento, GrupoEvento, MensajeEditadoEvento, ReaccionesEvento, RemovidoEvento,
+};
+use crate::contrato::v1::{ConversacionJson, MarcaEvento, MensajeBase};
 use crate::contrato::v2::{self, FijadoEvento, MensajeEvento, MensajeV2, ReaccionEvento};
 use crate::dominio::{Conversacion, Grupo, Id, Mensaje, Reaccion};
 use crate::operacion::metricas;
@@ -209,13 +211,15 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
         {
             tracing::warn!(error = %e, "no se pudo sacar de la sala a un miembro quitado");
         }
-        let datos = json!({"conversacion_id": conversacion.to_string()});
+        let datos = RemovidoEvento {
+            conversacion_id: conversacion.to_string(),
+        };
         self.emitir(sala_usuario(usuario), "removido_de_conversacion", &datos)
             .await;
     }
 
     async fn mensaje_entregado(&self, conversacion: &Id, usuario: &str, ultimo: &Id) {
-        let datos = json!({"conversacion_id": conversacion.to_string(), "usuario_id": usuario, "ultimo_id": ultimo.to_json()});
+        let datos = MarcaEvento::de(conversacion, usuario, ultimo);
         self.emitir(conversacion.to_string(), "mensaje_entregado", &datos)
             .await;
     }
@@ -261,7 +265,7 @@ impl<A: Adapter> TiempoReal for EmisorSocketIo<A> {
     }
 
     async fn mensaje_visto(&self, conversacion: &Id, usuario: &str, ultimo: &Id) {
-        let datos = json!({"conversacion_id": conversacion.to_string(), "usuario_id": usuario, "ultimo_id": ultimo.to_json()});
+        let datos = MarcaEvento::de(conversacion, usuario, ultimo);
         self.emitir(conversacion.to_string(), "mensaje_visto", &datos)
             .await;
     }

@@ -228,12 +228,7 @@ impl ChatService {
         actor: &Actor,
         mensajes: &[Mensaje],
     ) -> Resultado<Vec<Entrega>> {
-        let mut propios: Vec<Id> = mensajes
-            .iter()
-            .filter(|m| m.usuario_id == actor.rut && !m.extras.sistema)
-            .map(|m| m.id.clone())
-            .collect();
-        propios.dedup();
+        let propios = mensajes_propios(&actor.rut, mensajes);
         Ok(g.entregas(conversacion, &propios).await?)
     }
 
@@ -417,6 +412,17 @@ fn vista(grupo: &Grupo, para: &str, ultimo: &Mensaje) -> Conversacion {
     }
 }
 
+/// The ids of `rut`'s own text messages among `mensajes`, each once, in first-seen order (a
+/// pinned message is also in the page it was listed in).
+fn mensajes_propios(rut: &str, mensajes: &[Mensaje]) -> Vec<Id> {
+    let mut vistos = std::collections::HashSet::new();
+    mensajes
+        .iter()
+        .filter(|m| m.usuario_id == rut && !m.extras.sistema && vistos.insert(&m.id))
+        .map(|m| m.id.clone())
+        .collect()
+}
+
 /// A group name: a string of 1 to 100 characters once trimmed.
 fn nombre_grupo(valor: Option<&Value>) -> Resultado<&str> {
     match valor {
@@ -508,6 +514,42 @@ mod tests {
         assert!(nombre_grupo(None).is_err());
         assert!(nombre_grupo(Some(&json!("x".repeat(101)))).is_err());
         assert!(nombre_grupo(Some(&json!("ñ".repeat(100)))).is_ok());
+    }
+
+    fn mensaje(id: &str, autor: &str, sistema: bool) -> Mensaje {
+        let kind = crate::dominio::IdKind::Integer;
+        Mensaje {
+            id: Id::parse(id, kind).unwrap(),
+            conversacion_id: Id::parse("7", kind).unwrap(),
+            usuario_id: autor.into(),
+            contenido: "hola".into(),
+            fecha_envio: "2026-01-02T03:04:05+00:00".into(),
+            editado: false,
+            eliminado: false,
+            autor: Usuario::from_columns(autor.into(), None, None, None),
+            extras: crate::dominio::ExtrasMensaje {
+                sistema,
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn own_messages_are_asked_for_once_and_system_messages_never() {
+        // The page 1, 2, 3, 4 and then the pins 1 and 3: 1 again, not next to its first copy.
+        let lista = [
+            mensaje("1", "1-9", false),
+            mensaje("2", "2-7", false),
+            mensaje("3", "1-9", false),
+            mensaje("4", "1-9", true),
+            mensaje("1", "1-9", false),
+            mensaje("3", "1-9", false),
+        ];
+        let ids: Vec<String> = mensajes_propios("1-9", &lista)
+            .iter()
+            .map(|i| i.as_str().to_owned())
+            .collect();
+        assert_eq!(ids, ["1", "3"]);
     }
 
     #[test]
