@@ -310,7 +310,8 @@ async fn sin_perdidas_ni_duplicados(
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         servidor = arrancar(&db.url, &ajustes).await.0;
     }
-    assert!(carga.wait().await.unwrap().success(), "the load finished");
+    let estado = carga.wait().await.unwrap();
+    assert!(estado.success(), "the load ended with {estado}");
     let (c, informe) = common::cotejar(&db, &salida, &conversacion).await;
     println!(
         "sin_perdidas_ni_duplicados: acknowledged {}, stored {}, missing {}, duplicated {}, retries {}, {} kills, {} s",

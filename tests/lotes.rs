@@ -467,7 +467,11 @@ async fn sigkill_during_batched_sends_in_several_conversations_loses_and_duplica
         servidor = common::arrancar(&db.url, &ajustes).await.0;
     }
     for (id, salida, mut carga) in cargas {
-        assert!(carga.wait().await.unwrap().success(), "the load finished");
+        let estado = carga.wait().await.unwrap();
+        assert!(
+            estado.success(),
+            "the load of conversation {id} ended with {estado}"
+        );
         let (c, informe) = common::cotejar(&db, &salida, &id).await;
         println!(
             "conversation {id}: acknowledged {}, stored {}, missing {}, duplicated {}, retries {}",

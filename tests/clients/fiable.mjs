@@ -2,7 +2,10 @@
 // client_id, retrying the same key on any failure (connection refused or reset, 5xx) until
 // the server answers 201. Meant to run while the server is killed and restarted.
 //   node fiable.mjs BASE CONVERSACION COOKIE_A COOKIE_B CLIENTES MENSAJES SALIDA.json
-// SALIDA.json: {"acked": {client_id: message_id}, "reintentos": n, "segundos": s}
+// SALIDA.json: {"acked": {client_id: message_id}, "reintentos": n, "plazos": n, "segundos": s}
+// An attempt is abandoned after 5 s by a referenced timer: undici can leave a fetch to a port
+// that is refusing connections unsettled, and an `AbortSignal.timeout` timer is unreferenced,
+// so Node would exit with code 13 (unsettled top-level await) instead of retrying.
 import { writeFileSync } from 'node:fs';
 
 const [base, conversacion, cookieA, cookieB, clientesTexto, mensajesTexto, salida] = process.argv.slice(2);
@@ -10,18 +13,24 @@ const clientes = Number(clientesTexto);
 const mensajes = Number(mensajesTexto);
 const acked = {};
 let reintentos = 0;
+let plazos = 0;
 const espera = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function enviarHastaConfirmar(cookie, clientId) {
   for (let intento = 0; ; intento += 1) {
     // Random duplicate sends of the same key, as a flaky network would produce.
     const duplicar = Math.random() < 0.05;
+    const plazo = new AbortController();
+    const reloj = setTimeout(() => {
+      plazos += 1;
+      plazo.abort(new Error('no answer within 5 s'));
+    }, 5000);
     try {
       const envios = (duplicar ? [0, 1] : [0]).map(() => fetch(`${base}/api/chat/mensaje/enviar`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Cookie: `session=${cookie}` },
         body: JSON.stringify({ conversacion_id: conversacion, contenido: `fiable ${clientId}`, client_id: clientId }),
-        signal: AbortSignal.timeout(5000),
+        signal: plazo.signal,
       }));
       const respuestas = await Promise.all(envios);
       const ok = respuestas.filter((r) => r.status === 201);
@@ -36,6 +45,8 @@ async function enviarHastaConfirmar(cookie, clientId) {
       }
     } catch (e) {
       if (String(e.message).startsWith('one key') || String(e.message).startsWith('refused')) throw e;
+    } finally {
+      clearTimeout(reloj);
     }
     reintentos += 1;
     await espera(Math.min(50 * 2 ** Math.min(intento, 4), 500) + Math.random() * 50);
@@ -53,5 +64,5 @@ async function cliente(i) {
 const inicio = Date.now();
 await Promise.all(Array.from({ length: clientes }, (_, i) => cliente(i)));
 const segundos = (Date.now() - inicio) / 1000;
-writeFileSync(salida, JSON.stringify({ acked, reintentos, segundos }));
-console.log(`fiable: ${Object.keys(acked).length} messages acknowledged by ${clientes} clients in ${segundos.toFixed(1)} s with ${reintentos} retries`);
+writeFileSync(salida, JSON.stringify({ acked, reintentos, plazos, segundos }));
+console.log(`fiable: ${Object.keys(acked).length} messages acknowledged by ${clientes} clients in ${segundos.toFixed(1)} s with ${reintentos} retries (${plazos} after 5 s without an answer)`);
