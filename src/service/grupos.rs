@@ -30,11 +30,12 @@ pub struct Historial {
 impl ChatService {
     /// The calls of `sql/grupos.sql`, or 503 naming it when it is not applied.
     pub(super) async fn grupos(&self) -> Resultado<(Grupos<'_>, IdKinds)> {
-        let kinds = self.store.id_kinds().await?;
-        match self.grupos_si_hay().await? {
-            Some(g) => Ok((g, kinds)),
-            None => Err(ErrorChat::FaltaEsquema(grupos::ARCHIVO)),
-        }
+        let g = self
+            .grupos_si_hay()
+            .await?
+            .ok_or(ErrorChat::FaltaEsquema(grupos::ARCHIVO))?;
+        let kinds = g.kinds();
+        Ok((g, kinds))
     }
 
     /// The calls of `sql/grupos.sql` when it is applied (the v2 routes and the delete use them

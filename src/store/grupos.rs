@@ -191,6 +191,11 @@ impl<'a> Grupos<'a> {
         Grupos { store, kinds }
     }
 
+    /// The id types its answers are read with.
+    pub fn kinds(&self) -> IdKinds {
+        self.kinds
+    }
+
     async fn llamar(&self, llamada: Llamada) -> Hecho<Value> {
         let r = self.store.funcion(&llamada).await?;
         match r.get("error").and_then(Value::as_str) {
